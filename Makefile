@@ -1,0 +1,55 @@
+# The two commands a newcomer runs are `make demo` and `make test`; each sets up
+# what it needs (a virtualenv in .venv with the locked dependencies).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.DEFAULT_GOAL := help
+.PHONY: help demo test check lint format bench lock clean
+
+help:
+	@echo "make demo    start the demo app and walk through its endpoints"
+	@echo "make test    run the test suite"
+	@echo "make check   lint, format check, type check and tests"
+	@echo "make bench   run the benchmarks (results in bench/README.md)"
+	@echo "make lock    re-resolve constraints.txt from pyproject.toml"
+
+$(STAMP): pyproject.toml constraints.txt
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "sreshow needs Python >= 3.11; set PYTHON=python3.11")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet --constraint constraints.txt --editable '.[dev,bench]'
+	@touch $@
+
+demo: $(STAMP)
+	@scripts/demo.sh
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+check: lint test
+
+format: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: $(STAMP)
+	$(BIN)/python bench/run.py
+
+lock:
+	rm -rf /tmp/sreshow-lock && $(PYTHON) -m venv /tmp/sreshow-lock
+	/tmp/sreshow-lock/bin/python -m pip install --quiet --upgrade pip
+	/tmp/sreshow-lock/bin/python -m pip install --quiet --editable '.[dev,bench]'
+	{ echo "# Exact versions for reproducible installs: pip install -c constraints.txt -e '.[dev,bench]'"; \
+	  echo "# Regenerate with: make lock"; \
+	  /tmp/sreshow-lock/bin/python -m pip freeze --exclude-editable; } > constraints.txt
+	rm -rf /tmp/sreshow-lock
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

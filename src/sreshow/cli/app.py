@@ -1,0 +1,79 @@
+"""The `sreshow` command: registers the commands and handles every error in one place."""
+
+from __future__ import annotations
+
+import sys
+import traceback
+
+import typer
+
+from sreshow import __version__
+from sreshow.cli.terminal import Terminal
+from sreshow.errors import ExitCode, SreshowError
+from sreshow.settings import ENVIRONMENT_HELP, Settings
+
+app = typer.Typer(
+    name="sreshow",
+    help="Stand up a production-shaped service, break it on purpose, measure what happens.",
+    epilog="Environment: "
+    + "; ".join(f"{name}: {meaning}" for name, meaning in ENVIRONMENT_HELP.items()),
+    add_completion=False,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+)
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        print(f"sreshow {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False,
+        "--version",
+        help="Show the version and exit.",
+        callback=_show_version,
+        is_eager=True,
+    ),
+) -> None:
+    """Stand up a production-shaped service, break it on purpose, measure what happens."""
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; every error ends as one line on stderr and a contract exit code."""
+    settings = Settings.from_env()
+    terminal = Terminal(settings)
+    args = sys.argv[1:] if argv is None else argv
+    command = typer.main.get_command(app)
+    try:
+        result = command.main(args=args or ["--help"], prog_name="sreshow", standalone_mode=False)
+    except typer.TyperException as e:  # click's usage errors, as Typer raises them
+        terminal.error(f"{e.format_message()} (see `sreshow --help`)")
+        return e.exit_code
+    except (typer.Abort, KeyboardInterrupt):
+        terminal.error("interrupted")
+        return ExitCode.INTERRUPTED
+    except SreshowError as e:
+        terminal.error(str(e))
+        if settings.debug:
+            traceback.print_exc()
+        return e.exit_code
+    except Exception as e:
+        if settings.debug:
+            traceback.print_exc()
+        terminal.error(
+            f"internal error: {type(e).__name__}: {e} (set SRESHOW_DEBUG=1 for the traceback)"
+        )
+        return ExitCode.PLATFORM
+    code = result if isinstance(result, int) else ExitCode.PASSED
+    if code == ExitCode.INTERRUPTED:  # Typer turns Ctrl-C in a command into exit 130
+        terminal.error("interrupted")
+    return code
+
+
+def run() -> None:
+    """Console-script entry point."""
+    sys.exit(main())
