@@ -50,7 +50,11 @@ class AppRuntime:
         self.draining = True
 
 
-def runtime_of(request: Request) -> AppRuntime:
-    """The runtime of the app serving `request` (a FastAPI dependency)."""
+async def runtime_of(request: Request) -> AppRuntime:
+    """The runtime of the app serving `request` (a FastAPI dependency).
+
+    `async` on purpose: FastAPI runs a plain `def` dependency in a thread pool, which
+    costs a thread hand-off per request (measured: a third of the throughput).
+    """
     runtime: AppRuntime = request.app.state.runtime
     return runtime

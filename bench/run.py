@@ -1,0 +1,53 @@
+"""Run both benchmarks and print their results and the targets (what `make bench` runs).
+
+Timings are reported, never asserted: the exit code is 1 only if a benchmark could not
+run (a missing tool, a server that did not start, errors from wrk), not for a missed
+target.
+
+Run: .venv/bin/python bench/run.py [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import sys
+
+import psutil
+
+import app_throughput
+import cli_startup
+from report import BenchError, render_checks
+
+
+def machine() -> str:
+    cores = psutil.cpu_count(logical=True)
+    distro = platform.freedesktop_os_release().get("PRETTY_NAME", platform.system())
+    return f"Machine: {cores} cores, {distro}, Python {platform.python_version()}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="a short smoke run of both")
+    args = parser.parse_args(argv)
+    cli_settings = cli_startup.Settings.quick() if args.quick else cli_startup.Settings()
+    app_settings = app_throughput.Settings.quick() if args.quick else app_throughput.Settings()
+    try:
+        startup = cli_startup.measure(cli_settings)
+        throughput = app_throughput.measure(app_settings)
+    except BenchError as e:
+        print(f"bench: error: {e}", file=sys.stderr)
+        return 1
+    checks = app_throughput.checks(throughput) + cli_startup.checks(startup)
+    sections = [
+        machine(),
+        app_throughput.render(throughput),
+        cli_startup.render(startup),
+        "Targets\n\n" + render_checks(checks),
+    ]
+    print("\n\n".join(sections))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

