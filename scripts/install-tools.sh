@@ -33,7 +33,8 @@ install_debian_packages() {
     fi
     say "apt-get install ${missing[*]}"
     apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null 2>&1 \
+        || { say "apt-get install ${missing[*]} failed" >&2; exit 3; }
 }
 
 install_kubectl() {

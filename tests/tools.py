@@ -1,0 +1,32 @@
+"""Find the external tools a test tier runs.
+
+Tools come from PATH or from the cache `scripts/install-tools.sh` fills
+($SRESHOW_TOOLS_DIR/bin, default ~/.cache/sreshow/tools/bin). A missing tool
+fails the test in CI (`CI=true`) and skips it, with the install hint, elsewhere.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+INSTALL_HINT = "run scripts/install-tools.sh"
+
+
+def tools_bin() -> Path:
+    base = os.environ.get("SRESHOW_TOOLS_DIR") or str(Path.home() / ".cache" / "sreshow" / "tools")
+    return Path(base) / "bin"
+
+
+def require_tool(name: str) -> str:
+    """The path of tool `name`; fails (CI) or skips (elsewhere) when it is missing."""
+    found = shutil.which(name) or shutil.which(name, path=str(tools_bin()))
+    if found:
+        return found
+    message = f"{name} is not installed ({INSTALL_HINT})"
+    if os.environ.get("CI"):
+        pytest.fail(message)
+    pytest.skip(message)
