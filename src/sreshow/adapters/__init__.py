@@ -1,0 +1,1 @@
+"""One module per external system; each is the one place that talks to it."""

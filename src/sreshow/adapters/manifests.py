@@ -1,0 +1,88 @@
+"""Read the shipped manifests: the monitoring files and the ConfigMaps made from them.
+
+The files under `manifests/monitoring/` exist once. kustomize turns them into
+ConfigMaps through the `configMapGenerator` of that folder's kustomization.yaml;
+`generated_config_maps()` reads the same kustomization and makes the same objects,
+so sreshow can apply them without kubectl.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from sreshow.core.configmaps import config_map
+from sreshow.errors import UsageError
+
+MANIFESTS_DIR = Path(__file__).resolve().parents[3] / "manifests"
+
+
+def generated_config_maps(kustomization_dir: Path) -> list[dict[str, Any]]:
+    """The ConfigMaps `kubectl kustomize kustomization_dir` generates, in its order."""
+    kustomization = _load_kustomization(kustomization_dir)
+    options = kustomization.get("generatorOptions") or {}
+    namespace = kustomization.get("namespace")
+    maps = []
+    for generator in kustomization.get("configMapGenerator") or []:
+        own = generator.get("options") or {}
+        maps.append(
+            config_map(
+                generator["name"],
+                _generator_data(kustomization_dir, generator),
+                namespace=generator.get("namespace", namespace),
+                labels=(options.get("labels") or {}) | (own.get("labels") or {}),
+                annotations=(options.get("annotations") or {}) | (own.get("annotations") or {}),
+                hashed=not own.get(
+                    "disableNameSuffixHash", options.get("disableNameSuffixHash", False)
+                ),
+            )
+        )
+    return maps
+
+
+def monitoring_files(kustomization_dir: Path) -> dict[str, str]:
+    """Every file the kustomization's generators name, by path relative to the folder."""
+    kustomization = _load_kustomization(kustomization_dir)
+    return {
+        path: _read(kustomization_dir, path)
+        for generator in kustomization.get("configMapGenerator") or []
+        for _, path in _file_entries(generator)
+    }
+
+
+def _load_kustomization(directory: Path) -> dict[str, Any]:
+    path = directory / "kustomization.yaml"
+    try:
+        loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as e:
+        raise UsageError(f"{path}: cannot read the kustomization ({e}); restore it from git") from e
+    if not isinstance(loaded, dict):
+        raise UsageError(f"{path}: not a kustomization (expected a mapping)")
+    return loaded
+
+
+def _file_entries(generator: dict[str, Any]) -> list[tuple[str, str]]:
+    """(key, path) for each `files:` entry: `path` or `key=path`."""
+    entries = []
+    for entry in generator.get("files") or []:
+        key, _, path = entry.rpartition("=")
+        entries.append((key or Path(path).name, path))
+    return entries
+
+
+def _generator_data(directory: Path, generator: dict[str, Any]) -> dict[str, str]:
+    data = {key: _read(directory, path) for key, path in _file_entries(generator)}
+    for literal in generator.get("literals") or []:
+        key, _, value = literal.partition("=")
+        data[key] = value
+    return data
+
+
+def _read(directory: Path, relative: str) -> str:
+    path = directory / relative
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as e:
+        raise UsageError(f"{path}: cannot read it ({e.strerror}); restore it from git") from e

@@ -1,0 +1,1 @@
+"""Pure logic: no network, processes, Kubernetes or terminal code in here."""
