@@ -9,11 +9,14 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
+ENV_STATE_DIR = "SRESHOW_STATE_DIR"
 ENV_DEBUG = "SRESHOW_DEBUG"
 ENV_NO_COLOR = "NO_COLOR"
 
 ENVIRONMENT_HELP = {
+    ENV_STATE_DIR: "where stacks and runs are kept (default $XDG_STATE_HOME/sreshow)",
     ENV_DEBUG: "1 shows the traceback behind an error",
     ENV_NO_COLOR: "any value turns colour off",
 }
@@ -23,6 +26,7 @@ ENVIRONMENT_HELP = {
 class Settings:
     """The CLI's settings from the environment."""
 
+    state_dir: Path
     debug: bool = False
     no_color: bool = False
 
@@ -30,6 +34,14 @@ class Settings:
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env
         return cls(
+            state_dir=_state_dir(env),
             debug=env.get(ENV_DEBUG, "") not in {"", "0"},
             no_color=env.get(ENV_NO_COLOR, "") != "",
         )
+
+
+def _state_dir(env: Mapping[str, str]) -> Path:
+    if explicit := env.get(ENV_STATE_DIR):
+        return Path(explicit).expanduser().absolute()
+    base = env.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(base) / "sreshow"

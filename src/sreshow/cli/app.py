@@ -8,6 +8,7 @@ import traceback
 import typer
 
 from sreshow import __version__
+from sreshow.cli.commands import stack
 from sreshow.cli.terminal import Terminal
 from sreshow.errors import ExitCode, SreshowError
 from sreshow.settings import ENVIRONMENT_HELP, Settings
@@ -40,6 +41,9 @@ def _root(
     ),
 ) -> None:
     """Stand up a production-shaped service, break it on purpose, measure what happens."""
+
+
+stack.register(app)
 
 
 def main(argv: list[str] | None = None) -> int:

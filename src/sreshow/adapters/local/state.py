@@ -1,0 +1,174 @@
+"""The local stack's state directory: what runs, where, and the files that say so.
+
+    <state dir>/local/
+      stack.json         written by the supervisor (atomically) on every change
+      supervisor.pid     the supervisor's pid; its process group holds every child
+      supervisor.lock    flock-held by the running supervisor
+      control.sock       the supervisor's control API (HTTP over a UNIX socket)
+      admin-token        the replicas' admin token (0600)
+      logs/ haproxy/ monitoring/ notifications.jsonl
+
+`stack.json` is the one record other commands read; a file that cannot be parsed is
+reported with the way out (`sreshow down` cleans up), never guessed at.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import secrets
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from sreshow.errors import PlatformError
+
+STACK_DIR_NAME = "local"
+
+
+class ReplicaRecord(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    version: str
+    revision: int
+    ready: bool
+    pid: int
+    port: int
+    url: str
+    restarts: int = 0
+    cpu_percent: float | None = None
+    memory_bytes: int | None = None
+    faults: dict[str, float | bool] | None = None
+
+
+class RevisionRecord(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    number: int
+    version: str
+    broken: str = ""
+
+
+class AutoscalerRecord(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    current: int
+    desired: int
+    min_replicas: int
+    max_replicas: int
+    utilization: dict[str, float | None]
+    targets: dict[str, float]
+    last_event: str | None = None
+    last_event_reason: str | None = None
+
+
+class StackRecord(BaseModel):
+    """What `stack.json` holds."""
+
+    model_config = ConfigDict(frozen=True)
+
+    platform: Literal["local"] = "local"
+    phase: Literal["starting", "running", "stopping", "stopped", "failed"]
+    message: str = ""
+    time_scale: float
+    supervisor_pid: int
+    endpoints: dict[str, str]
+    desired_replicas: int
+    revision: int
+    revisions: tuple[RevisionRecord, ...]
+    rollout: str = ""
+    replicas: tuple[ReplicaRecord, ...] = ()
+    autoscaler: AutoscalerRecord | None = None
+    components: dict[str, str] = {}
+
+
+class StackDir:
+    """Paths in, and reads and writes of, one local stack's state directory."""
+
+    def __init__(self, state_dir: Path) -> None:
+        self.root = state_dir / STACK_DIR_NAME
+
+    @property
+    def stack_file(self) -> Path:
+        return self.root / "stack.json"
+
+    @property
+    def pid_file(self) -> Path:
+        return self.root / "supervisor.pid"
+
+    @property
+    def lock_file(self) -> Path:
+        return self.root / "supervisor.lock"
+
+    @property
+    def control_socket(self) -> Path:
+        return self.root / "control.sock"
+
+    @property
+    def token_file(self) -> Path:
+        return self.root / "admin-token"
+
+    @property
+    def logs(self) -> Path:
+        return self.root / "logs"
+
+    @property
+    def notifications(self) -> Path:
+        return self.root / "notifications.jsonl"
+
+    def write_stack(self, record: StackRecord) -> None:
+        """Replace stack.json atomically: readers see the old or the new, never half."""
+        write_atomically(self.stack_file, record.model_dump_json(indent=2))
+
+    def read_stack(self) -> StackRecord | None:
+        """The recorded stack, None if there is none; PlatformError if it is corrupt."""
+        try:
+            text = self.stack_file.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return None
+        except OSError as e:
+            raise PlatformError(f"{self.stack_file}: cannot read it ({e.strerror})") from e
+        try:
+            return StackRecord.model_validate_json(text)
+        except ValidationError as e:
+            raise PlatformError(
+                f"{self.stack_file} is corrupt ({e.error_count()} problems, first: "
+                f"{_first_problem(e)}); run `sreshow down` to clean up, then `sreshow up`"
+            ) from e
+
+    def admin_token(self) -> str:
+        """The replicas' admin token, created (0600) on first use."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        if not self.token_file.exists():
+            write_atomically(self.token_file, secrets.token_urlsafe(32) + "\n")
+        return self.token_file.read_text(encoding="utf-8").strip()
+
+    def supervisor_running(self) -> bool:
+        """Whether a supervisor holds the lock (a crashed one holds nothing)."""
+        if not self.lock_file.exists():
+            return False
+        with self.lock_file.open("a") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return True
+            fcntl.flock(handle, fcntl.LOCK_UN)
+            return False
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Write `text` to `path` (mode 0600) through a temporary file and a rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    temporary.replace(path)
+
+
+def _first_problem(error: ValidationError) -> str:
+    first: dict[str, Any] = dict(error.errors()[0])
+    where = ".".join(str(part) for part in first.get("loc", ())) or "the file"
+    return f"{where}: {first.get('msg', 'invalid')}"

@@ -1,0 +1,527 @@
+"""The local platform's supervisor: a detached daemon that keeps the stack converged.
+
+`sreshow up` starts it (`python -m sreshow.adapters.local.supervisor`); it owns every
+process of the stack (replicas, HAProxy, Prometheus, Alertmanager, blackbox exporter)
+in its process group, and loops:
+
+    observe replicas (alive? ready?) → autoscale (the HPA algorithm, every sync period)
+    → reconcile (core.reconcile: replace, scale, roll out) → Service and targets → record
+
+Commands from the CLI (scale, deploy, rollback, kill, stop) arrive on the control API
+and run on the loop's thread, so all state changes happen in one place. SIGTERM (or
+`POST /stop`) stops everything it started, replicas first.
+"""
+
+from __future__ import annotations
+
+import argparse
+import fcntl
+import json
+import os
+import queue
+import random
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import yaml
+
+from sreshow.adapters.local.control import ControlServer
+from sreshow.adapters.local.haproxy import HaproxyService
+from sreshow.adapters.local.monitoring import MonitoringStack, write_targets
+from sreshow.adapters.local.processes import LOCALHOST, free_port, port_in_use
+from sreshow.adapters.local.replicas import ReleaseSpec, Replica, start_replica
+from sreshow.adapters.local.sink import NotificationSink
+from sreshow.adapters.local.state import (
+    AutoscalerRecord,
+    ReplicaRecord,
+    RevisionRecord,
+    StackDir,
+    StackRecord,
+)
+from sreshow.adapters.manifests import MANIFESTS_DIR
+from sreshow.core import reconcile as rs
+from sreshow.core.hpa import HpaMemory, PodSample, decide, spec_from_manifest
+from sreshow.core.timescale import scale_monitoring
+from sreshow.errors import PlatformError, SreshowError
+
+DEPLOYMENT = "sre-app"
+TICK_SECONDS = 0.25
+HPA_SYNC_SECONDS = 15.0  # the controller's default --horizontal-pod-autoscaler-sync-period
+# The HPA's --horizontal-pod-autoscaler-initial-readiness-delay: a replica's CPU counts
+# only once it has been ready this long (start-up and first requests are not load).
+HPA_READINESS_DELAY_SECONDS = 30.0
+CPU_WINDOW_SECONDS = 5.0  # CPU is averaged over at least this (10 ms kernel ticks)
+READINESS_PERIOD_SECONDS = 5.0  # the Deployment's readinessProbe periodSeconds
+PROGRESS_DEADLINE_SECONDS = 600.0  # the Deployment's default progressDeadlineSeconds
+PDB_MIN_AVAILABLE = 1
+REQUESTS = {"cpu": 100.0, "memory": 128.0 * 1024 * 1024}  # the Deployment's requests
+REPLICA_DRAIN_SECONDS = 0.5
+REPLICA_GRACE_SECONDS = 5.0
+MAX_CRASH_BACKOFF_SECONDS = 30.0
+
+
+@dataclass(frozen=True)
+class SupervisorConfig:
+    state_dir: Path
+    time_scale: float
+    app_port: int
+    replicas: int
+    version: str
+
+
+class Supervisor:
+    """The loop and the state it converges; see the module doc."""
+
+    def __init__(self, config: SupervisorConfig) -> None:
+        self.config = config
+        self.stack_dir = StackDir(config.state_dir)
+        self.desired = config.replicas
+        self.revisions = [RevisionRecord(number=1, version=config.version)]
+        self.revision = 1
+        self.revision_started = time.monotonic()
+        self.replicas: dict[str, Replica] = {}
+        self.usage: dict[str, tuple[float, int] | None] = {}
+        self.terminating: dict[str, tuple[Replica, float]] = {}
+        self.hpa_spec = spec_from_manifest(yaml.safe_load(_scaled_hpa(config.time_scale)))
+        self.hpa_memory = HpaMemory()
+        self.hpa_next_sync = 0.0
+        self.autoscaler: AutoscalerRecord | None = None
+        self.crash_backoff_until = 0.0
+        self.crashes = 0
+        self.commands: queue.Queue[tuple[Callable[[], dict[str, Any]], Future[dict[str, Any]]]]
+        self.commands = queue.Queue()
+        self.stopping = threading.Event()
+        self.rng = random.Random()  # noqa: S311 (pod name suffixes, not secrets)
+        self.phase = "starting"
+        self.components: dict[str, str] = {}
+        self.endpoints: dict[str, str] = {}
+        self.http = httpx.Client()
+        self.haproxy: HaproxyService | None = None
+        self.monitoring: MonitoringStack | None = None
+
+    # --- the loop ---------------------------------------------------------------
+
+    def run(self) -> int:
+        signal.signal(signal.SIGTERM, lambda *_: self.stopping.set())
+        signal.signal(signal.SIGINT, lambda *_: self.stopping.set())
+        with ExitStack() as stack:
+            stack.enter_context(_HeldLock(self.stack_dir))
+            stack.callback(self._record_stopped)
+            try:
+                self._start_components(stack)
+            except SreshowError as e:
+                self.phase, self.components["error"] = "failed", str(e)
+                self._record(message=str(e))
+                return 3
+            self.phase = "running"
+            while not self.stopping.is_set():
+                self._tick()
+                self.stopping.wait(TICK_SECONDS)
+        return 0
+
+    def _start_components(self, stack: ExitStack) -> None:
+        """Sink, Service, first replicas, then monitoring: Prometheus starts with the
+        replicas already in its targets (it applies later target changes ~5 s late)."""
+        root = self.stack_dir.root
+        self.stack_dir.admin_token()  # created now; the replicas read it from the file
+        self._component("notification sink", "starting")
+        sink = stack.enter_context(NotificationSink(self.stack_dir.notifications))
+        self._component("notification sink", f"running on 127.0.0.1:{sink.port}")
+        self._component("haproxy", "starting")
+        if port_in_use(self.config.app_port):
+            raise PlatformError(f"port {self.config.app_port} is in use; pick another with --port")
+        self.haproxy = stack.enter_context(HaproxyService(root / "haproxy", self.config.app_port))
+        self.endpoints["app"] = f"http://{LOCALHOST}:{self.config.app_port}"
+        self._component("haproxy", self.endpoints["app"])
+        stack.callback(self._stop_all_replicas)
+        self._converge()
+        self._component("prometheus", "starting")
+        self.monitoring = stack.enter_context(
+            MonitoringStack(
+                root / "monitoring",
+                self.config.time_scale,
+                sink.url,
+                targets=[(r.name, r.port) for r in self.replicas.values()],
+            )
+        )
+        self.endpoints["prometheus"] = self.monitoring.prometheus_url
+        self.endpoints["alertmanager"] = self.monitoring.alertmanager_url
+        self._component("prometheus", self.monitoring.prometheus_url)
+        self._component("alertmanager", self.monitoring.alertmanager_url)
+        stack.enter_context(ControlServer(self.stack_dir.control_socket, self._handle))
+        self._record()
+
+    def _tick(self) -> None:
+        while not self.commands.empty():
+            command, result = self.commands.get_nowait()
+            try:
+                result.set_result(command())
+            except Exception as e:  # answered to the caller, the loop goes on
+                result.set_exception(e)
+        changed = self._observe()
+        self._autoscale()
+        changed |= self._converge()
+        changed |= self._reap_terminating()
+        if changed and self.monitoring is not None:
+            write_targets(
+                self.monitoring.targets_file,
+                [(r.name, r.port) for r in self.replicas.values()],
+            )
+        self._record()
+
+    def _observe(self) -> bool:
+        changed = False
+        for replica in list(self.replicas.values()):
+            if replica.process.alive():
+                self._probe(replica)
+                continue
+            self._event("replica_exited", pod=replica.name, exit_code=replica.process.exit_code())
+            if replica.ready_since is None:  # died before it ever served: a crash loop
+                self.crashes += 1
+                backoff = min(2.0 ** (self.crashes - 1), MAX_CRASH_BACKOFF_SECONDS)
+                self.crash_backoff_until = time.monotonic() + backoff
+            self._forget(replica)
+            changed = True
+        return changed
+
+    def _probe(self, replica: Replica) -> None:
+        """The readiness probe: every tick until ready, then every (scaled) period."""
+        now = time.monotonic()
+        period = max(READINESS_PERIOD_SECONDS * self.config.time_scale, 0.5)
+        if replica.ready and now - replica.probed_at < period:
+            return
+        replica.probed_at = now
+        was_ready = replica.ready
+        if replica.probe_ready(self.http) == was_ready:
+            return
+        self._event("replica_ready" if replica.ready else "replica_unready", pod=replica.name)
+        if replica.ready:
+            self.crashes = 0
+            replica.became_ready()
+
+    def _autoscale(self) -> None:
+        now = time.monotonic()
+        if now < self.hpa_next_sync:
+            return
+        sync_period = max(HPA_SYNC_SECONDS * self.config.time_scale, 1.0)
+        self.hpa_next_sync = now + sync_period
+        samples = []
+        for replica in self.replicas.values():
+            usage = replica.usage(window=max(CPU_WINDOW_SECONDS, 2 * sync_period))
+            self.usage[replica.name] = usage
+            measured = None if usage is None else {"cpu": usage[0], "memory": float(usage[1])}
+            settled = replica.ready_for(now) >= max(
+                HPA_READINESS_DELAY_SECONDS * self.config.time_scale, 2 * sync_period
+            )
+            samples.append(PodSample(replica.name, settled, measured, REQUESTS))
+        decision = decide(self.hpa_spec, self.desired, samples, self.hpa_memory, now)
+        self.hpa_memory = decision.memory
+        event, reason = None, None
+        if decision.desired != self.desired:
+            event = f"{self.desired} → {decision.desired}"
+            reason = decision.reason
+            self._event(
+                "autoscaled", previous=self.desired, desired=decision.desired, reason=reason
+            )
+            self.desired = decision.desired
+        previous = self.autoscaler
+        self.autoscaler = AutoscalerRecord(
+            current=len(self.replicas),
+            desired=self.desired,
+            min_replicas=self.hpa_spec.min_replicas,
+            max_replicas=self.hpa_spec.max_replicas,
+            utilization=dict(decision.utilization),
+            targets={m.resource: m.average_utilization for m in self.hpa_spec.metrics},
+            last_event=event or (previous.last_event if previous else None),
+            last_event_reason=reason or (previous.last_event_reason if previous else None),
+        )
+
+    def _converge(self) -> bool:
+        observed = [
+            rs.Replica(r.name, r.revision, r.ready, r.created_at) for r in self.replicas.values()
+        ]
+        actions = rs.reconcile(self.desired, self.revision, observed)
+        now = time.monotonic()
+        for action in actions:
+            if isinstance(action, rs.StartReplica):
+                if now < self.crash_backoff_until:
+                    continue  # CrashLoopBackOff: wait before starting again
+                self._start(action.revision)
+            else:
+                self._terminate(self.replicas[action.name], action.reason)
+        return bool(actions)
+
+    def _reap_terminating(self) -> bool:
+        changed = False
+        for name, (replica, deadline) in list(self.terminating.items()):
+            if replica.process.alive() and time.monotonic() < deadline:
+                continue
+            replica.process.kill()
+            if self.haproxy is not None:
+                self.haproxy.remove_server(name)
+            del self.terminating[name]
+            self._event("replica_stopped", pod=name)
+            changed = True
+        return changed
+
+    # --- replicas ---------------------------------------------------------------
+
+    def _release(self, revision: int) -> RevisionRecord:
+        return next(r for r in self.revisions if r.number == revision)
+
+    def _start(self, revision: int) -> Replica:
+        release = self._release(revision)
+        template = rs.template_hash(release.version, release.broken)
+        name = rs.replica_name(DEPLOYMENT, template, self.rng)
+        replica = start_replica(
+            name=name,
+            revision=revision,
+            release=ReleaseSpec(release.version, release.broken),
+            port=free_port(),
+            token_file=self.stack_dir.token_file,
+            logs=self.stack_dir.logs,
+            drain_seconds=REPLICA_DRAIN_SECONDS,
+            grace_seconds=REPLICA_GRACE_SECONDS,
+        )
+        self.replicas[name] = replica
+        if self.haproxy is not None:
+            self.haproxy.add_server(name, replica.port)
+        self._event("replica_started", pod=name, revision=revision, version=release.version)
+        return replica
+
+    def _terminate(self, replica: Replica, reason: str) -> None:
+        """Graceful: out of the Service first, then SIGTERM; SIGKILL after the grace."""
+        if self.haproxy is not None:
+            self.haproxy.drain_server(replica.name)
+        replica.process.popen.terminate()
+        self.terminating[replica.name] = (replica, time.monotonic() + REPLICA_GRACE_SECONDS)
+        del self.replicas[replica.name]
+        self.usage.pop(replica.name, None)
+        self._event("replica_terminating", pod=replica.name, reason=reason)
+
+    def _forget(self, replica: Replica) -> None:
+        if self.haproxy is not None:
+            self.haproxy.remove_server(replica.name)
+        del self.replicas[replica.name]
+        self.usage.pop(replica.name, None)
+
+    def _stop_all_replicas(self) -> None:
+        self.phase = "stopping"
+        self._record()
+        for replica in list(self.replicas.values()):
+            self._terminate(replica, "the stack is stopping")
+        deadline = time.monotonic() + REPLICA_GRACE_SECONDS + 1
+        while self.terminating and time.monotonic() < deadline:
+            self._reap_terminating()
+            time.sleep(0.05)
+        for replica, _ in self.terminating.values():
+            replica.process.kill()
+
+    # --- commands (run on the loop's thread) ------------------------------------
+
+    def _handle(self, method: str, path: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        routes: dict[tuple[str, str], Callable[[dict[str, Any]], dict[str, Any]]] = {
+            ("GET", "/state"): lambda _: self._snapshot().model_dump(mode="json"),
+            ("POST", "/scale"): self._scale,
+            ("POST", "/deploy"): self._deploy,
+            ("POST", "/rollback"): self._rollback,
+            ("POST", "/kill"): self._kill,
+            ("POST", "/stop"): self._stop,
+        }
+        route = routes.get((method, path))
+        if route is None:
+            return 404, {"error": f"no command {method} {path}"}
+        result: Future[dict[str, Any]] = Future()
+        self.commands.put((lambda: route(body), result))
+        try:
+            return 200, result.result(timeout=30)
+        except SreshowError as e:
+            return 409, {"error": str(e)}
+        except (KeyError, TypeError, ValueError) as e:
+            return 400, {"error": f"bad request: {e}"}
+
+    def _scale(self, body: dict[str, Any]) -> dict[str, Any]:
+        replicas = int(body["replicas"])
+        if not 0 <= replicas <= self.hpa_spec.max_replicas:
+            raise ValueError(f"replicas must be within 0..{self.hpa_spec.max_replicas}")
+        self._event("scaled", previous=self.desired, desired=replicas, reason="by hand")
+        self.desired = replicas
+        return {"desired": replicas}
+
+    def _deploy(self, body: dict[str, Any]) -> dict[str, Any]:
+        version, broken = str(body["version"]), str(body.get("broken", ""))
+        existing = next(
+            (r for r in self.revisions if (r.version, r.broken) == (version, broken)), None
+        )
+        if existing is None:
+            existing = RevisionRecord(
+                number=len(self.revisions) + 1, version=version, broken=broken
+            )
+            self.revisions.append(existing)
+        self._activate(existing.number, "deployed")
+        return {"revision": existing.number}
+
+    def _rollback(self, body: dict[str, Any]) -> dict[str, Any]:
+        to = body.get("revision")
+        if to is None:
+            earlier = [r.number for r in self.revisions if r.number < self.revision]
+            if not earlier:
+                raise PlatformError("there is no earlier revision to roll back to")
+            to = max(earlier)
+        self._release(int(to))  # KeyError → 400: unknown revision
+        self._activate(int(to), "rolled back")
+        return {"revision": int(to)}
+
+    def _activate(self, revision: int, how: str) -> None:
+        self._event("rollout_started", revision=revision, how=how, previous=self.revision)
+        self.revision = revision
+        self.revision_started = time.monotonic()
+
+    def _kill(self, body: dict[str, Any]) -> dict[str, Any]:
+        name, force = str(body["pod"]), bool(body.get("force", False))
+        replica = self.replicas.get(name)
+        if replica is None:
+            raise PlatformError(f"no replica named {name}")
+        if force:
+            replica.process.kill()
+            self._event("replica_killed", pod=name, force=True)
+            return {"killed": name, "force": True}
+        observed = [rs.Replica(r.name, r.revision, r.ready) for r in self.replicas.values()]
+        if not rs.eviction_allowed(observed, name, PDB_MIN_AVAILABLE):
+            raise PlatformError(
+                f"evicting {name} would violate the disruption budget (minAvailable "
+                f"{PDB_MIN_AVAILABLE}); use force to kill it anyway"
+            )
+        self._terminate(replica, "evicted")
+        self._event("replica_evicted", pod=name)
+        return {"killed": name, "force": False}
+
+    def _stop(self, _: dict[str, Any]) -> dict[str, Any]:
+        self.stopping.set()
+        return {"stopping": True}
+
+    # --- records ----------------------------------------------------------------
+
+    def _rollout_status(self) -> str:
+        replicas = [rs.Replica(r.name, r.revision, r.ready) for r in self.replicas.values()]
+        if rs.rollout_complete(self.desired, self.revision, replicas):
+            return "complete"
+        waited = time.monotonic() - self.revision_started
+        if waited > PROGRESS_DEADLINE_SECONDS * self.config.time_scale:
+            return f"stalled: revision {self.revision} not available after {waited:.0f} s"
+        return f"progressing to revision {self.revision}"
+
+    def _snapshot(self, message: str = "") -> StackRecord:
+        return StackRecord(
+            phase=self.phase,  # type: ignore[arg-type]
+            message=message,
+            time_scale=self.config.time_scale,
+            supervisor_pid=os.getpid(),
+            endpoints=dict(self.endpoints),
+            desired_replicas=self.desired,
+            revision=self.revision,
+            revisions=tuple(self.revisions),
+            rollout=self._rollout_status(),
+            replicas=tuple(
+                ReplicaRecord(
+                    name=r.name,
+                    version=r.release.version,
+                    revision=r.revision,
+                    ready=r.ready,
+                    pid=r.process.pid,
+                    port=r.port,
+                    url=r.url,
+                    cpu_percent=_cpu_percent(self.usage.get(r.name)),
+                    memory_bytes=_memory(self.usage.get(r.name)),
+                )
+                for r in self.replicas.values()
+            ),
+            autoscaler=self.autoscaler,
+            components=dict(self.components),
+        )
+
+    def _record(self, message: str = "") -> None:
+        self.stack_dir.write_stack(self._snapshot(message))
+
+    def _record_stopped(self) -> None:
+        self.phase = "stopped"
+        self._record()
+        self.stack_dir.pid_file.unlink(missing_ok=True)
+
+    def _component(self, name: str, status: str) -> None:
+        self.components[name] = status
+        self._record()
+
+    def _event(self, kind: str, **fields: Any) -> None:
+        line = json.dumps({"t": time.time(), "kind": kind, **fields})
+        with (self.stack_dir.root / "events.jsonl").open("a", encoding="utf-8") as events:
+            events.write(line + "\n")
+
+
+def _cpu_percent(usage: tuple[float, int] | None) -> float | None:
+    """Millicores as a share of one core, in % (what `top` shows)."""
+    return None if usage is None else usage[0] / 10
+
+
+def _memory(usage: tuple[float, int] | None) -> int | None:
+    return None if usage is None else usage[1]
+
+
+def _scaled_hpa(time_scale: float) -> str:
+    hpa = (MANIFESTS_DIR / "app" / "hpa.yaml").read_text(encoding="utf-8")
+    return scale_monitoring({"hpa.yaml": hpa}, time_scale).files["hpa.yaml"]
+
+
+class _HeldLock:
+    """Hold the stack's lock and pid file for the supervisor's life."""
+
+    def __init__(self, stack_dir: StackDir) -> None:
+        self.stack_dir = stack_dir
+        self.handle: Any = None
+
+    def __enter__(self) -> None:
+        self.stack_dir.root.mkdir(parents=True, exist_ok=True)
+        self.handle = self.stack_dir.lock_file.open("a")
+        try:
+            fcntl.flock(self.handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self.handle.close()
+            raise PlatformError(
+                "another supervisor runs this stack; see `sreshow status`"
+            ) from None
+        self.stack_dir.pid_file.write_text(f"{os.getpid()}\n")
+
+    def __exit__(self, *_: object) -> None:
+        fcntl.flock(self.handle, fcntl.LOCK_UN)
+        self.handle.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m sreshow.adapters.local.supervisor")
+    parser.add_argument("--state-dir", type=Path, required=True)
+    parser.add_argument("--time-scale", type=float, default=1.0)
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--replicas", type=int, default=2)
+    parser.add_argument("--version", default="1.0.0")
+    args = parser.parse_args(argv)
+    config = SupervisorConfig(
+        state_dir=args.state_dir,
+        time_scale=args.time_scale,
+        app_port=args.port,
+        replicas=args.replicas,
+        version=args.version,
+    )
+    return Supervisor(config).run()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

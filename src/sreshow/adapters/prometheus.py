@@ -1,0 +1,103 @@
+"""Prometheus's HTTP API: the one place sreshow sends queries from.
+
+Errors become PlatformError naming the server and the query, with the next step.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import httpx
+
+from sreshow.errors import PlatformError
+
+AlertState = Literal["inactive", "pending", "firing"]
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One instant-vector element: its labels and value."""
+
+    labels: dict[str, str]
+    value: float
+
+
+@dataclass(frozen=True)
+class AlertRule:
+    """An alerting rule and its state now; `active_at` is when it became pending."""
+
+    name: str
+    state: AlertState
+    labels: dict[str, str]
+    active_at: str | None
+
+
+class PrometheusClient:
+    def __init__(
+        self, url: str, *, timeout: float = 5.0, transport: httpx.BaseTransport | None = None
+    ) -> None:
+        self.url = url.rstrip("/")
+        self._client = httpx.Client(base_url=self.url, timeout=timeout, transport=transport)
+        self._timeout = timeout
+
+    def close(self) -> None:
+        self._client.close()
+
+    def query(self, expr: str) -> list[Sample]:
+        """Evaluate `expr` now; NaN values are left out."""
+        data = self._get("/api/v1/query", {"query": expr})
+        if data.get("resultType") == "scalar":
+            value = float(data["result"][1])
+            return [] if math.isnan(value) else [Sample({}, value)]
+        samples = [Sample(item["metric"], float(item["value"][1])) for item in data["result"]]
+        return [s for s in samples if not math.isnan(s.value)]
+
+    def scalar(self, expr: str) -> float | None:
+        """The single value of `expr`, or None when it has no (or no finite) value."""
+        samples = self.query(expr)
+        return samples[0].value if samples else None
+
+    def alert_rules(self) -> list[AlertRule]:
+        """Every alerting rule with its state; a rule firing for several series counts
+        once, at its most advanced state."""
+        data = self._get("/api/v1/rules", {"type": "alert"})
+        rules = []
+        for group in data["groups"]:
+            for rule in group["rules"]:
+                alerts = rule.get("alerts") or []
+                first = min(alerts, key=lambda a: a.get("activeAt") or "", default=None)
+                rules.append(
+                    AlertRule(
+                        name=rule["name"],
+                        state=rule.get("state", "inactive"),
+                        labels=dict(first["labels"]) if first else {},
+                        active_at=first.get("activeAt") if first else None,
+                    )
+                )
+        return rules
+
+    def _get(self, path: str, params: dict[str, str]) -> dict[str, Any]:
+        try:
+            response = self._client.get(path, params=params)
+            body: dict[str, Any] = response.json()
+        except httpx.TimeoutException as e:
+            raise PlatformError(
+                f"Prometheus at {self.url} did not answer within {self._timeout:g} s — is the "
+                "stack up? run `sreshow status`"
+            ) from e
+        except httpx.TransportError as e:
+            raise PlatformError(
+                f"Prometheus at {self.url} cannot be reached — is the stack up? run "
+                "`sreshow status`"
+            ) from e
+        except ValueError as e:
+            raise PlatformError(f"Prometheus at {self.url} answered {path} with non-JSON") from e
+        if body.get("status") != "success":
+            raise PlatformError(
+                f"Prometheus at {self.url} refused {params.get('query', path)!r}: "
+                f"{body.get('error', 'unknown error')}"
+            )
+        data: dict[str, Any] = body["data"]
+        return data

@@ -1,0 +1,159 @@
+"""Rich renderables for the stack: built from records, never printed here."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING
+
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+if TYPE_CHECKING:  # renderers take the records; the CLI imports the adapters lazily
+    from sreshow.adapters.local.state import StackRecord
+    from sreshow.adapters.local.status import StackStatus
+
+ALERT_STYLES = {"firing": "bold red", "pending": "yellow", "inactive": "green"}
+
+
+def progress_table(record: StackRecord) -> Table:
+    """`up`'s progress: each component and replica, and where it stands."""
+    table = Table(title="Starting the local stack", show_edge=False, title_justify="left")
+    table.add_column("component")
+    table.add_column("status")
+    for name, state in record.components.items():
+        table.add_row(name, state)
+    for replica in record.replicas:
+        table.add_row(replica.name, "ready" if replica.ready else "starting")
+    return table
+
+
+def summary_table(record: StackRecord, state_dir: str) -> Table:
+    """What runs where, as `up` ends."""
+    table = Table(title="Local stack", show_edge=False, title_justify="left", show_header=False)
+    table.add_column("what", style="bold")
+    table.add_column("where", overflow="fold")
+    for name in ("app", "prometheus", "alertmanager"):
+        if name in record.endpoints:
+            table.add_row(name, record.endpoints[name])
+    ready = sum(1 for r in record.replicas if r.ready)
+    table.add_row(
+        "replicas", f"{ready}/{record.desired_replicas} ready (version {_version(record)})"
+    )
+    table.add_row("time scale", f"{record.time_scale:g}" + _scale_note(record.time_scale))
+    table.add_row("state", state_dir)
+    return table
+
+
+def status_view(status: StackStatus, state_dir: str) -> RenderableType:
+    """The whole `status` screen."""
+    summary = summary_table(status.record, state_dir)
+    if status.dashboard_url:
+        # The link carries every panel's query: too long to read, so it is a terminal
+        # hyperlink here; `status --json` has it as text.
+        label = f"{len(status.panels)} panels as Prometheus graphs (click; URL in --json)"
+        summary.add_row("dashboard", Text(label, style=f"link {status.dashboard_url}"))
+    parts: list[RenderableType] = [summary]
+    parts += [_replicas(status), _autoscaler(status), _alerts(status), _slis(status)]
+    parts += [_notifications(status)]
+    parts += [Text(problem, style="yellow") for problem in status.problems]
+    return Group(*parts)
+
+
+def _version(record: StackRecord) -> str:
+    return next((r.version for r in record.revisions if r.number == record.revision), "?")
+
+
+def _scale_note(scale: float) -> str:
+    return "" if scale == 1 else f" (clocks {1 / scale:g}x faster than real time)"
+
+
+def _replicas(status: StackStatus) -> Table:
+    table = Table(title="Replicas", title_justify="left", show_edge=False)
+    for column in ("name", "version", "ready", "restarts", "CPU", "memory", "faults"):
+        table.add_column(column)
+    for replica in status.record.replicas:
+        faults = status.faults.get(replica.name) or {}
+        active = ", ".join(f"{k}={v}" for k, v in faults.items() if v)
+        table.add_row(
+            replica.name,
+            replica.version,
+            Text("yes", style="green") if replica.ready else Text("no", style="red"),
+            str(replica.restarts),
+            "-" if replica.cpu_percent is None else f"{replica.cpu_percent:.0f}%",
+            "-" if replica.memory_bytes is None else f"{replica.memory_bytes / 2**20:.0f} MiB",
+            active or "-",
+        )
+    table.caption = f"rollout: {status.record.rollout}"
+    return table
+
+
+def _autoscaler(status: StackStatus) -> Table:
+    table = Table(title="Autoscaler", title_justify="left", show_edge=False, show_header=False)
+    table.add_column("what", style="bold")
+    table.add_column("value")
+    hpa = status.record.autoscaler
+    if hpa is None:
+        table.add_row("state", "no decision yet")
+        return table
+    table.add_row(
+        "replicas",
+        f"{hpa.current} current / {hpa.desired} desired ({hpa.min_replicas}-{hpa.max_replicas})",
+    )
+    for resource, target in hpa.targets.items():
+        measured = hpa.utilization.get(resource)
+        shown = "unknown" if measured is None else f"{measured:.0f}%"
+        table.add_row(resource, f"{shown} of request (target {target:g}%)")
+    if hpa.last_event:
+        table.add_row("last scaling", f"{hpa.last_event}: {hpa.last_event_reason}")
+    return table
+
+
+def _alerts(status: StackStatus) -> Table:
+    table = Table(title="Alerts", title_justify="left", show_edge=False)
+    for column in ("alert", "state", "since"):
+        table.add_column(column)
+    for alert in status.alerts:
+        table.add_row(
+            alert.name,
+            Text(alert.state, style=ALERT_STYLES.get(alert.state, "")),
+            _since(alert.active_at) if alert.state != "inactive" else "-",
+        )
+    return table
+
+
+def _slis(status: StackStatus) -> Table:
+    table = Table(title="SLIs", title_justify="left", show_edge=False)
+    for column in ("requests/s", "errors", "p95 latency"):
+        table.add_column(column)
+    slis = status.slis
+    if slis is None:
+        table.add_row("-", "-", "-")
+        return table
+    table.add_row(
+        "-" if slis.requests_per_second is None else f"{slis.requests_per_second:.1f}",
+        "-" if slis.error_ratio is None else f"{slis.error_ratio:.1%}",
+        "-" if slis.p95_seconds is None else f"{slis.p95_seconds * 1000:.0f} ms",
+    )
+    return table
+
+
+def _notifications(status: StackStatus) -> Table:
+    table = Table(title="Last notifications", title_justify="left", show_edge=False)
+    for column in ("received", "status", "alerts"):
+        table.add_column(column)
+    for notification in status.notifications:
+        received = dt.datetime.fromtimestamp(notification.received_at).strftime("%H:%M:%S")
+        table.add_row(received, notification.status, ", ".join(notification.alerts))
+    return table
+
+
+def _since(active_at: str | None) -> str:
+    if not active_at:
+        return "-"
+    try:
+        started = dt.datetime.fromisoformat(active_at.replace("Z", "+00:00"))
+    except ValueError:
+        return active_at
+    seconds = (dt.datetime.now(dt.UTC) - started).total_seconds()
+    return f"{started.astimezone().strftime('%H:%M:%S')} ({seconds:.0f} s ago)"

@@ -1,0 +1,1 @@
+"""The local platform on real processes: HAProxy, the app, the monitoring stack."""
