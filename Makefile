@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 .PHONY: help tools demo test check lint format bench lock clean
 
 help:
-	@echo "make demo    start the demo app and walk through its endpoints"
+	@echo "make demo    bring the local stack up and show a real alert fire and resolve"
 	@echo "make test    run the test suite"
 	@echo "make check   lint, format check, type check and tests"
 	@echo "make bench   run the benchmarks (results in bench/README.md)"
@@ -27,8 +27,8 @@ $(STAMP): pyproject.toml constraints.txt
 tools:
 	@scripts/install-tools.sh || echo "make: continuing without some tools; the tests that need them will be skipped"
 
-demo: $(STAMP)
-	@scripts/demo.sh
+demo: $(STAMP) tools
+	@$(BIN)/python scripts/demo.py
 
 test: $(STAMP) tools
 	$(BIN)/python -m pytest

@@ -1,8 +1,8 @@
-"""Run both benchmarks and print their results and the targets (what `make bench` runs).
+"""Run every benchmark and print their results and the targets (what `make bench` runs).
 
 Timings are reported, never asserted: the exit code is 1 only if a benchmark could not
-run (a missing tool, a server that did not start, errors from wrk), not for a missed
-target.
+run (a missing tool, a server or stack that did not start, errors from wrk), not for a
+missed target.
 
 Run: .venv/bin/python bench/run.py [--quick]
 """
@@ -17,6 +17,7 @@ import psutil
 
 import app_throughput
 import cli_startup
+import local_stack
 from report import BenchError, render_checks
 
 
@@ -28,21 +29,26 @@ def machine() -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="a short smoke run of both")
+    parser.add_argument("--quick", action="store_true", help="a short smoke run of each")
     args = parser.parse_args(argv)
     cli_settings = cli_startup.Settings.quick() if args.quick else cli_startup.Settings()
     app_settings = app_throughput.Settings.quick() if args.quick else app_throughput.Settings()
+    stack_settings = local_stack.Settings.quick() if args.quick else local_stack.Settings()
     try:
         startup = cli_startup.measure(cli_settings)
         throughput = app_throughput.measure(app_settings)
+        stack = local_stack.measure(stack_settings)
     except BenchError as e:
         print(f"bench: error: {e}", file=sys.stderr)
         return 1
-    checks = app_throughput.checks(throughput) + cli_startup.checks(startup)
+    checks = (
+        app_throughput.checks(throughput) + cli_startup.checks(startup) + local_stack.checks(stack)
+    )
     sections = [
         machine(),
         app_throughput.render(throughput),
         cli_startup.render(startup),
+        local_stack.render(stack),
         "Targets\n\n" + render_checks(checks),
     ]
     print("\n\n".join(sections))

@@ -116,6 +116,8 @@ def test_the_shipped_autoscaler_waits_300s_then_removes_one_pod_per_minute() -> 
         seen.append((now, replicas))
     # The 6-replica recommendation at t=0 holds the count until it leaves the 300 s
     # window; then one pod per 60 s down to minReplicas.
+    held = decide(shipped, 6, pods(6, 1), HpaMemory(((0, 6),)), now=30)
+    assert (held.desired, held.reason) == (6, "held by the stabilisation window")
     assert seen == [
         (30, 6), (90, 6), (150, 6), (210, 6), (270, 6),
         (330, 5), (390, 4), (450, 3), (510, 2), (570, 2), (630, 2),

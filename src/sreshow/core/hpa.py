@@ -148,7 +148,7 @@ def decide(
     raw = max(proposals, default=current)
     stabilized = _stabilize(spec, current, raw, memory, now)
     desired, reason = _limit_rate(spec, current, stabilized, memory, now)
-    if stabilized != raw and desired == stabilized:
+    if stabilized == current != raw:
         reason = "held by the stabilisation window"
     remembered = _remember(spec, memory, now, raw, current, desired)
     return HpaDecision(desired, reason, utilization, remembered)

@@ -71,7 +71,8 @@ def check_tools() -> None:
 
 
 def validate(options: UpOptions) -> None:
-    """Refuse bad flags before anything starts (exit 2)."""
+    """Refuse bad flags before anything starts (exit 2); a port in use is checked by
+    `check_port()`, after a crashed stack (which may hold it) is cleaned up."""
     if not 0 < options.time_scale <= 1:
         raise UsageError(
             f"--time-scale {options.time_scale:g} is out of range; give a factor in (0, 1], "
@@ -79,14 +80,16 @@ def validate(options: UpOptions) -> None:
         )
     if not 1 <= options.replicas <= 10:
         raise UsageError(f"--replicas {options.replicas} is out of range; give 1 to 10")
-    if options.port is not None:
-        if not 1 <= options.port <= 65535:
-            raise UsageError(f"--port {options.port} is not a TCP port; give 1 to 65535")
-        if port_in_use(options.port):
-            raise UsageError(
-                f"--port {options.port} is in use on 127.0.0.1; pick a free port or leave "
-                "--port out"
-            )
+    if options.port is not None and not 1 <= options.port <= 65535:
+        raise UsageError(f"--port {options.port} is not a TCP port; give 1 to 65535")
+
+
+def check_port(options: UpOptions) -> None:
+    """Refuse a --port something listens on (exit 2)."""
+    if options.port is not None and port_in_use(options.port):
+        raise UsageError(
+            f"--port {options.port} is in use on 127.0.0.1; pick a free port or leave --port out"
+        )
 
 
 def up(state_dir: Path, options: UpOptions, progress: Callable[[StackRecord], None]) -> UpResult:
@@ -99,6 +102,7 @@ def up(state_dir: Path, options: UpOptions, progress: Callable[[StackRecord], No
     validate(options)
     check_tools()
     recovered = _clean_up_after_crash(stack)
+    check_port(options)
     port = options.port or _default_port()
     supervisor = _start_supervisor(stack, options, port)
     try:
@@ -291,13 +295,17 @@ def _signal(pid: int, signal_number: int) -> None:
 
 
 def _wait_gone(pid: int, within: float) -> bool:
-    try:
-        psutil.Process(pid).wait(timeout=within)
-    except psutil.NoSuchProcess:
-        return True
-    except psutil.TimeoutExpired:
-        return False
-    return True
+    """Whether `pid` exited within `within` s. An exited process its parent (init, for
+    the detached supervisor) has not reaped yet counts as gone: it holds nothing."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        try:
+            if psutil.Process(pid).status() == psutil.STATUS_ZOMBIE:
+                return True
+        except psutil.NoSuchProcess:
+            return True
+        time.sleep(0.05)
+    return False
 
 
 def _log_tail(stack: StackDir) -> str:

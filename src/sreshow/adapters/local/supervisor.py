@@ -87,6 +87,7 @@ class Supervisor:
         self.desired = config.replicas
         self.revisions = [RevisionRecord(number=1, version=config.version)]
         self.revision = 1
+        self.rollout_history = [1]  # revisions in the order they were last rolled out
         self.revision_started = time.monotonic()
         self.replicas: dict[str, Replica] = {}
         self.usage: dict[str, tuple[float, int] | None] = {}
@@ -372,19 +373,24 @@ class Supervisor:
 
     def _rollback(self, body: dict[str, Any]) -> dict[str, Any]:
         to = body.get("revision")
-        if to is None:
-            earlier = [r.number for r in self.revisions if r.number < self.revision]
-            if not earlier:
+        if to is None:  # as `kubectl rollout undo`: what was rolled out before this one
+            if len(self.rollout_history) < 2:
                 raise PlatformError("there is no earlier revision to roll back to")
-            to = max(earlier)
-        self._release(int(to))  # KeyError → 400: unknown revision
-        self._activate(int(to), "rolled back")
-        return {"revision": int(to)}
+            to = self.rollout_history[-2]
+        to = int(to)
+        if all(r.number != to for r in self.revisions):  # _release() would raise StopIteration
+            known = ", ".join(str(r.number) for r in self.revisions)
+            raise PlatformError(f"there is no revision {to} to roll back to (revisions: {known})")
+        self._activate(to, "rolled back")
+        return {"revision": to}
 
     def _activate(self, revision: int, how: str) -> None:
         self._event("rollout_started", revision=revision, how=how, previous=self.revision)
         self.revision = revision
         self.revision_started = time.monotonic()
+        if revision in self.rollout_history:
+            self.rollout_history.remove(revision)
+        self.rollout_history.append(revision)
 
     def _kill(self, body: dict[str, Any]) -> dict[str, Any]:
         name, force = str(body["pod"]), bool(body.get("force", False))
