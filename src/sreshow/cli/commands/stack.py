@@ -103,7 +103,7 @@ def down(
     terminal = Terminal(settings)
     stopped = local.down(settings.state_dir)
     if stopped:
-        terminal.out.print(f"Stopped the local stack ({stopped} processes).")
+        terminal.out.print("Stopped the local stack: no process of it is left.")
     else:
         terminal.out.print("No local stack was running; nothing to stop.")
 
