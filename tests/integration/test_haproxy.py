@@ -32,6 +32,7 @@ from sreshow.adapters.local.processes import (
     wait_for_http,
 )
 from sreshow.errors import PlatformError
+from tests.manifests import stack
 from tests.tools import require_tool
 
 pytestmark = pytest.mark.integration
@@ -59,14 +60,7 @@ class Replica:
 
 def wait_until(condition: Callable[[], Any], *, within: float, waiting_for: str) -> Any:
     """Poll `condition` every 50 ms until it is truthy (returned); fail after `within` s."""
-    deadline = time.monotonic() + within
-    while True:
-        result = condition()
-        if result:
-            return result
-        if time.monotonic() >= deadline:
-            raise AssertionError(f"gave up after {within} s waiting for {waiting_for}")
-        time.sleep(0.05)
+    return stack.wait_until(condition, within=within, waiting_for=waiting_for, every=0.05)
 
 
 @pytest.fixture

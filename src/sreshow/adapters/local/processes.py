@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import time
@@ -168,33 +167,3 @@ def wait_for_http(
                 log = f"; see {process.log}" if process else ""
                 raise PlatformError(f"{what} did not answer at {url} within {within:g} s{log}")
             time.sleep(0.05)
-
-
-def pid_alive(pid: int) -> bool:
-    """Whether a process with `pid` exists (and is not a zombie we could reap)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def kill_process_group(pgid: int, grace_seconds: float = 5.0) -> None:
-    """SIGTERM a whole process group, then SIGKILL what is left after the grace period."""
-    try:
-        os.killpg(pgid, signal.SIGTERM)
-    except ProcessLookupError:
-        return
-    deadline = time.monotonic() + grace_seconds
-    while time.monotonic() < deadline:
-        try:
-            os.killpg(pgid, 0)
-        except ProcessLookupError:
-            return
-        time.sleep(0.05)
-    try:
-        os.killpg(pgid, signal.SIGKILL)
-    except ProcessLookupError:
-        return
