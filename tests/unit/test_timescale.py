@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from sreshow.core.durations import format_duration, parse_duration
-from sreshow.core.timescale import scale_monitoring
+from sreshow.core.timescale import MIN_FOR_MS, scale_monitoring
 
 PROMETHEUS = """\
 global:
@@ -87,8 +87,10 @@ def test_short_ranges_are_clamped_to_four_scrapes_and_reported() -> None:
     rules = result.files["prometheus/rules/sre-app-alerts.rules.yml"]
     # scrape 15s → 750ms, clamped to 1s; a range must then cover 4s; 1m → 3s is too short.
     assert "[4s]" in rules
-    assert "for: 3s" in rules  # `for` is not a range: scaled as asked
+    # `for: 1m` → 3s would end before Prometheus applies a target change (5s batches)
+    assert "for: 6s" in rules
     settings = {(c.file, c.setting, c.scaled, c.used) for c in result.clamps}
+    assert ("prometheus/rules/sre-app-alerts.rules.yml", "for", "3s", "6s") in settings
     assert ("prometheus/prometheus.yml", "scrape_interval", "750ms", "1s") in settings
     assert ("prometheus/prometheus.yml", "evaluation_interval", "750ms", "1s") in settings
     assert (
@@ -144,7 +146,14 @@ def test_every_scaled_range_is_the_exact_product_or_a_reported_clamp(
     scaled_hold = parse_duration(re.findall(r"for: (\S+)", result.files["a.rules.yml"])[0])
 
     wanted_range = round(parse_duration(range_) * factor)
-    assert scaled_hold == round(parse_duration(hold) * factor)
+    wanted_hold = round(parse_duration(hold) * factor)
+    if scaled_hold != wanted_hold:
+        clamp = next(c for c in result.clamps if c.setting == "for")
+        assert (clamp.scaled, clamp.used) == (
+            format_duration(wanted_hold),
+            format_duration(scaled_hold),
+        )
+        assert scaled_hold == min(MIN_FOR_MS, parse_duration(hold))
     if parse_duration(scrape) >= 1000:
         assert scaled_scrape >= 1000
     if scaled_range != wanted_range:

@@ -8,7 +8,7 @@ import traceback
 import typer
 
 from sreshow import __version__
-from sreshow.cli.commands import stack
+from sreshow.cli.commands import scenario, stack
 from sreshow.cli.terminal import Terminal
 from sreshow.errors import ExitCode, SreshowError
 from sreshow.settings import ENVIRONMENT_HELP, Settings
@@ -44,6 +44,7 @@ def _root(
 
 
 stack.register(app)
+scenario.register(app)
 
 
 def main(argv: list[str] | None = None) -> int:

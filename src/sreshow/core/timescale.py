@@ -10,9 +10,12 @@ and factor 1 returns the input byte for byte. What it scales, by file name:
     alertmanager.yml    group_wait, group_interval, repeat_interval, resolve_timeout
     hpa.yaml            periodSeconds, stabilizationWindowSeconds (whole seconds)
 
-Other files pass through unchanged. Clamps keep every interval at least 1 s and
-every range selector at least four scrape intervals (so `rate()` always has samples);
-each clamp is reported, never silent.
+Other files pass through unchanged. Clamps keep every interval at least 1 s, every
+range selector at least four scrape intervals (so `rate()` always has samples) and
+every `for:` at least 6 s: Prometheus applies target changes in batches every 5 s,
+whatever the scale, so a shorter `for:` would fire on the last failed probes of a pod
+that was just replaced — which a real-time `for:` never does. Each clamp is reported,
+never silent.
 """
 
 from __future__ import annotations
@@ -26,6 +29,8 @@ from pathlib import PurePosixPath
 from sreshow.core.durations import DURATION, format_duration, parse_duration
 
 MIN_INTERVAL_MS = 1000
+# Prometheus's discovery manager hands target changes to scraping every 5 s (fixed).
+MIN_FOR_MS = 6000
 SAMPLES_PER_RANGE = 4
 PROMETHEUS_DEFAULT_SCRAPE_MS = 60_000
 
@@ -69,7 +74,7 @@ def _scale_file(name: str, text: str, scaler: _Scaler, scrape_ms: int) -> str:
     if kind == "prometheus":
         return scaler.keys(name, text, _PROMETHEUS_KEYS, minimum=MIN_INTERVAL_MS)
     if kind == "rules":
-        held = scaler.keys(name, text, ("for",), minimum=0)
+        held = scaler.keys(name, text, ("for",), minimum=MIN_FOR_MS)
         grouped = scaler.keys(name, held, ("interval",), minimum=MIN_INTERVAL_MS)
         return scaler.ranges(name, grouped, minimum=SAMPLES_PER_RANGE * scrape_ms)
     if kind == "alertmanager":
@@ -183,4 +188,6 @@ class _Scaler:
 def _why(minimum: int) -> str:
     if minimum == MIN_INTERVAL_MS:
         return "intervals stay at least 1s"
+    if minimum == MIN_FOR_MS:
+        return "`for:` stays longer than Prometheus's 5s target-discovery batches"
     return f"ranges stay at least {SAMPLES_PER_RANGE} scrape intervals ({format_duration(minimum)})"

@@ -61,12 +61,13 @@ HPA_SYNC_SECONDS = 15.0  # the controller's default --horizontal-pod-autoscaler-
 HPA_READINESS_DELAY_SECONDS = 30.0
 CPU_WINDOW_SECONDS = 5.0  # CPU is averaged over at least this (10 ms kernel ticks)
 READINESS_PERIOD_SECONDS = 5.0  # the Deployment's readinessProbe periodSeconds
-PROGRESS_DEADLINE_SECONDS = 600.0  # the Deployment's default progressDeadlineSeconds
 PDB_MIN_AVAILABLE = 1
 REQUESTS = {"cpu": 100.0, "memory": 128.0 * 1024 * 1024}  # the Deployment's requests
 REPLICA_DRAIN_SECONDS = 0.5
 REPLICA_GRACE_SECONDS = 5.0
-MAX_CRASH_BACKOFF_SECONDS = 30.0
+# The kubelet's CrashLoopBackOff: 10 s, doubling per crash, at most 5 minutes (scaled).
+CRASH_BACKOFF_SECONDS = 10.0
+MAX_CRASH_BACKOFF_SECONDS = 300.0
 
 
 @dataclass(frozen=True)
@@ -88,11 +89,14 @@ class Supervisor:
         self.revisions = [RevisionRecord(number=1, version=config.version)]
         self.revision = 1
         self.rollout_history = [1]  # revisions in the order they were last rolled out
-        self.revision_started = time.monotonic()
+        # When the rollout last made progress (a replica of the revision became ready, or
+        # it completed): the progress deadline counts from here, as on Kubernetes.
+        self.progressed_at = time.monotonic()
         self.replicas: dict[str, Replica] = {}
         self.usage: dict[str, tuple[float, int] | None] = {}
         self.terminating: dict[str, tuple[Replica, float]] = {}
         self.hpa_spec = spec_from_manifest(yaml.safe_load(_scaled_hpa(config.time_scale)))
+        self.progress_deadline = _progress_deadline_seconds() * config.time_scale
         self.hpa_memory = HpaMemory()
         self.hpa_next_sync = 0.0
         self.autoscaler: AutoscalerRecord | None = None
@@ -165,9 +169,12 @@ class Supervisor:
         while not self.commands.empty():
             command, result = self.commands.get_nowait()
             try:
-                result.set_result(command())
+                answer = command()
             except Exception as e:  # answered to the caller, the loop goes on
                 result.set_exception(e)
+                continue
+            self._record()  # on record before the caller hears back: its next read sees it
+            result.set_result(answer)
         changed = self._observe()
         self._autoscale()
         changed |= self._converge()
@@ -188,8 +195,10 @@ class Supervisor:
             self._event("replica_exited", pod=replica.name, exit_code=replica.process.exit_code())
             if replica.ready_since is None:  # died before it ever served: a crash loop
                 self.crashes += 1
-                backoff = min(2.0 ** (self.crashes - 1), MAX_CRASH_BACKOFF_SECONDS)
-                self.crash_backoff_until = time.monotonic() + backoff
+                backoff = min(
+                    CRASH_BACKOFF_SECONDS * 2.0 ** (self.crashes - 1), MAX_CRASH_BACKOFF_SECONDS
+                )
+                self.crash_backoff_until = time.monotonic() + backoff * self.config.time_scale
             self._forget(replica)
             changed = True
         return changed
@@ -208,6 +217,8 @@ class Supervisor:
         if replica.ready:
             self.crashes = 0
             replica.became_ready()
+            if replica.revision == self.revision:
+                self.progressed_at = time.monotonic()
 
     def _autoscale(self) -> None:
         now = time.monotonic()
@@ -387,7 +398,8 @@ class Supervisor:
     def _activate(self, revision: int, how: str) -> None:
         self._event("rollout_started", revision=revision, how=how, previous=self.revision)
         self.revision = revision
-        self.revision_started = time.monotonic()
+        self.progressed_at = time.monotonic()
+        self.crashes, self.crash_backoff_until = 0, 0.0  # the new template's pods start now
         if revision in self.rollout_history:
             self.rollout_history.remove(revision)
         self.rollout_history.append(revision)
@@ -419,11 +431,13 @@ class Supervisor:
 
     def _rollout_status(self) -> str:
         replicas = [rs.Replica(r.name, r.revision, r.ready) for r in self.replicas.values()]
+        now = time.monotonic()
         if rs.rollout_complete(self.desired, self.revision, replicas):
+            self.progressed_at = now
             return "complete"
-        waited = time.monotonic() - self.revision_started
-        if waited > PROGRESS_DEADLINE_SECONDS * self.config.time_scale:
-            return f"stalled: revision {self.revision} not available after {waited:.0f} s"
+        waited = now - self.progressed_at
+        if waited > self.progress_deadline:
+            return f"stalled: revision {self.revision} made no progress for {waited:.0f} s"
         return f"progressing to revision {self.revision}"
 
     def _snapshot(self, message: str = "") -> StackRecord:
@@ -480,6 +494,12 @@ def _cpu_percent(usage: tuple[float, int] | None) -> float | None:
 
 def _memory(usage: tuple[float, int] | None) -> int | None:
     return None if usage is None else usage[1]
+
+
+def _progress_deadline_seconds() -> float:
+    """The Deployment's progressDeadlineSeconds (Kubernetes' default when unset)."""
+    deployment = yaml.safe_load((MANIFESTS_DIR / "app" / "deployment.yaml").read_text("utf-8"))
+    return float(deployment["spec"].get("progressDeadlineSeconds", 600))
 
 
 def _scaled_hpa(time_scale: float) -> str:

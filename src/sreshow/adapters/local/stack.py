@@ -1,0 +1,194 @@
+"""The local stack as a scenario `Platform` (sreshow.ports): observe it and act on it.
+
+Observations come from where `status` gets them: the supervisor's `stack.json`,
+Prometheus's rules API, the notification sink's record and the supervisor's event log.
+Actions go to the supervisor's control API (scale, deploy, rollback, kill) and to each
+replica's fault admin API, with the stack's admin token (read from its 0600 file, never
+printed).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from sreshow.adapters.local import platform as local
+from sreshow.adapters.local.control import ControlClient
+from sreshow.adapters.local.sink import read_notifications
+from sreshow.adapters.local.state import StackDir
+from sreshow.adapters.prometheus import PrometheusClient
+from sreshow.core.notifications import Notification
+from sreshow.errors import PlatformError
+from sreshow.ports import (
+    AlertView,
+    AutoscalerChange,
+    AutoscalerView,
+    FaultValue,
+    ReplicaView,
+    RolloutState,
+    Snapshot,
+)
+
+ADMIN_TIMEOUT_SECONDS = 5.0
+
+
+class LocalPlatform:
+    """A running local stack, found through its state directory."""
+
+    name = "local"
+
+    def __init__(self, state_dir: Path) -> None:
+        record = local.status(state_dir)
+        if record is None:
+            raise PlatformError(
+                f"no local stack is up (state in {state_dir}); start one with "
+                "`sreshow up --time-scale 0.1`, then run the scenario again"
+            )
+        self._stack = StackDir(state_dir)
+        self.time_scale = record.time_scale
+        self.app_url = record.endpoints["app"]
+        self._record = record
+        self._control = ControlClient(self._stack.control_socket)
+        self._prometheus = PrometheusClient(record.endpoints["prometheus"], timeout=5.0)
+        self._http = httpx.Client(timeout=ADMIN_TIMEOUT_SECONDS)
+        self._token = self._stack.admin_token()
+        self._events_offset = _size(self._stack.root / "events.jsonl")
+
+    def close(self) -> None:
+        self._prometheus.close()
+        self._http.close()
+
+    # --- observations -----------------------------------------------------------------
+
+    def snapshot(self) -> Snapshot:
+        record = self._stack.read_stack()
+        if record is None or record.phase != "running":
+            raise PlatformError(
+                "the local stack stopped while the scenario ran; see `sreshow status`"
+            )
+        self._record = record
+        autoscaler = record.autoscaler
+        return Snapshot(
+            replicas=tuple(
+                ReplicaView(r.name, r.version, r.revision, r.ready) for r in record.replicas
+            ),
+            desired=record.desired_replicas,
+            revision=record.revision,
+            rollout=_rollout_state(record.rollout),
+            autoscaler=None
+            if autoscaler is None
+            else AutoscalerView(
+                current=autoscaler.current,
+                desired=autoscaler.desired,
+                min_replicas=autoscaler.min_replicas,
+                max_replicas=autoscaler.max_replicas,
+                utilization=dict(autoscaler.utilization),
+                targets=dict(autoscaler.targets),
+            ),
+        )
+
+    def alerts(self) -> list[AlertView]:
+        return [AlertView(rule.name, rule.state) for rule in self._prometheus.alert_rules()]
+
+    def notifications(self) -> list[Notification]:
+        return read_notifications(self._stack.notifications)
+
+    def query(self, expr: str) -> float | None:
+        return self._prometheus.scalar(expr)
+
+    def autoscaler_changes(self) -> list[AutoscalerChange]:
+        path = self._stack.root / "events.jsonl"
+        try:
+            with path.open("rb") as events:
+                events.seek(self._events_offset)
+                data = events.read()
+        except FileNotFoundError:
+            return []
+        complete = data[: data.rfind(b"\n") + 1]  # a line being written is read next time
+        self._events_offset += len(complete)
+        changes = []
+        for line in complete.splitlines():
+            event = _json_object(line)
+            if event.get("kind") == "autoscaled":
+                changes.append(
+                    AutoscalerChange(
+                        at=float(event["t"]),
+                        previous=int(event["previous"]),
+                        desired=int(event["desired"]),
+                        reason=str(event.get("reason", "")),
+                    )
+                )
+        return changes
+
+    # --- actions ----------------------------------------------------------------------
+
+    def set_faults(self, pods: Sequence[str], faults: Mapping[str, FaultValue]) -> None:
+        for pod in pods:
+            self._admin("PATCH", pod, dict(faults))
+
+    def clear_faults(self, pods: Sequence[str]) -> None:
+        for pod in pods:
+            self._admin("DELETE", pod, None)
+
+    def kill(self, pod: str, *, force: bool) -> None:
+        self._control.request("POST", "/kill", {"pod": pod, "force": force})
+
+    def deploy(self, version: str, broken: str | None) -> int:
+        answer = self._control.request(
+            "POST", "/deploy", {"version": version, "broken": broken or ""}
+        )
+        return int(answer["revision"])
+
+    def rollback(self, revision: int | None) -> int:
+        body = {} if revision is None else {"revision": revision}
+        return int(self._control.request("POST", "/rollback", body)["revision"])
+
+    def scale(self, replicas: int) -> None:
+        self._control.request("POST", "/scale", {"replicas": replicas})
+
+    def _admin(self, method: str, pod: str, body: dict[str, Any] | None) -> None:
+        replica = next((r for r in self._record.replicas if r.name == pod), None)
+        if replica is None:
+            raise PlatformError(f"replica {pod} is gone; it cannot take a fault any more")
+        url = f"{replica.url}/admin/faults"
+        try:
+            answer = self._http.request(
+                method, url, json=body, headers={"Authorization": f"Bearer {self._token}"}
+            )
+        except httpx.TransportError as e:
+            raise PlatformError(
+                f"replica {pod} did not answer its admin API at {url} ({type(e).__name__}); "
+                "it may have just exited — see `sreshow status`"
+            ) from e
+        if answer.status_code != 200:
+            raise PlatformError(
+                f"replica {pod} refused {method} /admin/faults with {answer.status_code}: "
+                f"{answer.text[:200]}"
+            )
+
+
+def _rollout_state(text: str) -> RolloutState:
+    if text == "complete":
+        return "complete"
+    if text.startswith("stalled"):
+        return "stalled"
+    return "progressing"
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except FileNotFoundError:
+        return 0
+
+
+def _json_object(line: bytes) -> dict[str, Any]:
+    try:
+        parsed = json.loads(line)
+    except ValueError:
+        return {}
+    return parsed if isinstance(parsed, dict) else {}

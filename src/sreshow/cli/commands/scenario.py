@@ -1,0 +1,138 @@
+"""`sreshow scenario list | show | schema | run`, and the short form `sreshow scenario NAME`.
+
+The short form is the one users type (`sreshow scenario high-error-rate`): a first
+argument that is not a subcommand is run, exactly as `scenario run NAME` would.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+from typer import _click
+from typer.core import TyperGroup
+
+from sreshow.cli.terminal import Terminal
+from sreshow.settings import Settings
+
+SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
+
+
+class ScenarioGroup(TyperGroup):
+    """A group whose unknown first argument is a scenario to run: `scenario NAME` = `run NAME`."""
+
+    def resolve_command(
+        self, ctx: _click.Context, args: list[str]
+    ) -> tuple[str | None, _click.Command | None, list[str]]:
+        if args and args[0] not in self.commands and not args[0].startswith("-"):
+            return "run", self.commands["run"], args
+        return super().resolve_command(ctx, args)
+
+
+app = typer.Typer(
+    cls=ScenarioGroup,
+    name="scenario",
+    help="List, show and run the failure scenarios; `sreshow scenario NAME` runs one.",
+    invoke_without_command=True,
+    subcommand_metavar="COMMAND [ARGS]... | NAME [RUN OPTIONS]",
+    rich_markup_mode=None,
+)
+
+
+@app.callback()
+def _scenario(ctx: typer.Context) -> None:
+    """List, show and run the failure scenarios; `sreshow scenario NAME` runs one."""
+    if ctx.invoked_subcommand is None:  # `sreshow scenario` alone: the help, as `sreshow` does
+        Terminal(Settings.from_env()).out.print(ctx.get_help(), markup=False, highlight=False)
+
+
+@app.command("list")
+def list_scenarios(
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable: [{name, summary}]."),
+) -> None:
+    """The shipped scenarios, one a line."""
+    from sreshow.scenarios.loader import shipped_scenarios
+
+    terminal = Terminal(Settings.from_env())
+    scenarios = [spec for spec, _ in shipped_scenarios()]
+    if as_json:
+        listing = [{"name": spec.name, "summary": spec.summary} for spec in scenarios]
+        terminal.out.print_json(json.dumps(listing))
+        return
+    table = Table("name", "summary", box=None, pad_edge=False)
+    for spec in scenarios:
+        table.add_row(spec.name, spec.summary)
+    terminal.out.print(table)
+    terminal.out.print(
+        "Run one with `sreshow scenario NAME`; see it first with `scenario show NAME`."
+    )
+
+
+@app.command()
+def show(
+    scenario: str = typer.Argument(..., metavar="NAME|PATH", help="A shipped name or a file."),
+) -> None:
+    """What a scenario does: its steady state, steps, expectations and rollback block."""
+    from sreshow.scenarios.loader import resolve_scenario
+    from sreshow.scenarios.plan import plan_lines
+
+    terminal = Terminal(Settings.from_env())
+    spec, path = resolve_scenario(scenario)
+    lines = [f"{spec.name}: {spec.summary}", f"File: {path}", ""]
+    if spec.description:
+        lines += [*spec.description.rstrip().splitlines(), ""]
+    _print_lines(terminal, [*lines, *plan_lines(spec)])
+
+
+@app.command()
+def schema() -> None:
+    """The JSON Schema of scenario files, for editors and linters."""
+    from sreshow.scenarios.spec import ScenarioSpec
+
+    terminal = Terminal(Settings.from_env())
+    body: dict[str, Any] = ScenarioSpec.model_json_schema()
+    body.pop("title", None)
+    document = {"$schema": SCHEMA_DIALECT, "title": "sreshow scenario file", **body}
+    terminal.out.print_json(json.dumps(document))
+
+
+@app.command()
+def run(
+    scenario: str = typer.Argument(..., metavar="NAME|PATH", help="A shipped name or a file."),
+    dry_run: bool = typer.Option(
+        False, "--dry-run", help="Check the file and print the plan; touch nothing."
+    ),
+    auto: bool = typer.Option(False, "--auto", help="Do not wait for Enter at pause steps."),
+    report: Annotated[
+        Path | None,
+        typer.Option(
+            "--report", help="Write the report here (default: a run folder in the state dir)."
+        ),
+    ] = None,
+) -> int:
+    """Run a scenario on the running stack and measure it (exit 0 passed, 1 failed)."""
+    from sreshow.scenarios.loader import resolve_scenario
+    from sreshow.scenarios.plan import plan_lines
+
+    settings = Settings.from_env()
+    terminal = Terminal(settings)
+    spec, path = resolve_scenario(scenario)
+    if dry_run:
+        _print_lines(terminal, [f"{spec.name}: {spec.summary}", *plan_lines(spec)])
+        terminal.out.print("dry run: nothing was touched")
+        return 0
+    from sreshow.cli.commands.scenario_run import execute
+
+    return execute(spec, path, auto=auto, report_dir=report, settings=settings, terminal=terminal)
+
+
+def _print_lines(terminal: Terminal, lines: list[str]) -> None:
+    for line in lines:
+        terminal.out.print(line, markup=False, highlight=False, soft_wrap=True)
+
+
+def register(root: typer.Typer) -> None:
+    root.add_typer(app)

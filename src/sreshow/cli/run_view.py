@@ -1,0 +1,156 @@
+"""Rich renderables for a scenario run: the live layout and the closing summary.
+
+Built from the runner's own `RunView` and `ScenarioResult`; nothing here guesses or
+prints.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from rich.console import Group, RenderableType
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from sreshow.cli.dashboard import ALERT_STYLES
+from sreshow.core.timeline import format_seconds
+from sreshow.core.verdict import format_share
+from sreshow.report.narrative import describe_event
+
+if TYPE_CHECKING:
+    from sreshow.scenarios.observer import RunView
+    from sreshow.scenarios.runner import ScenarioResult
+
+METRIC_LABELS = {
+    "time_to_detect_s": "time to detect",
+    "time_to_notify_s": "time to notify",
+    "time_to_recover_s": "time to recover",
+    "rto_s": "RTO",
+}
+
+
+def live_layout(
+    view: RunView, scenario: str, platform: str, time_scale: float, height: int = 40
+) -> RenderableType:
+    """The live screen: the step, replicas, autoscaler, alerts, clients, narration, and
+    as much of the timeline (newest last) as fits in `height` lines."""
+    header = Text.assemble(
+        ("sreshow ", "bold"),
+        (scenario, "bold cyan"),
+        f" on {platform} · time scale {time_scale:g} · {view.t:5.1f} s",
+    )
+    step = Text.assemble(("step: ", "bold"), view.step or "starting")
+    service = Text.assemble(
+        ("service: ", "bold"),
+        ("healthy", "green") if view.healthy else (f"unhealthy: {view.health_reason}", "red"),
+    )
+    panels = Table.grid(padding=(0, 2))
+    panels.add_row(_replicas(view), _alerts(view), _clients(view))
+    narration = Text("\n".join(f"» {line}" for line in view.narration), style="italic")
+    timeline = Table(show_header=False, show_edge=False, box=None, padding=(0, 1))
+    timeline.add_column(justify="right", style="dim")
+    timeline.add_column()
+    replicas = len(view.snapshot.replicas) if view.snapshot else 0
+    panel_lines = max(replicas + 5, len(view.alerts) + 3, 8)
+    fixed = 3 + panel_lines + len(view.narration) + bool(view.problem) + 2  # + the box
+    for event in view.recent[-max(height - fixed, 3) :]:
+        timeline.add_row(f"{event.t:6.1f}s", describe_event(event))
+    parts: list[RenderableType] = [header, step, service, panels]
+    if view.narration:
+        parts.append(narration)
+    if view.problem:
+        parts.append(Text(view.problem, style="yellow"))
+    parts.append(Panel(timeline, title="timeline", title_align="left"))
+    return Group(*parts)
+
+
+def _replicas(view: RunView) -> Table:
+    table = Table(title="replicas", title_justify="left", show_edge=False)
+    table.add_column("pod", no_wrap=True)
+    table.add_column("version")
+    table.add_column("ready")
+    snapshot = view.snapshot
+    if snapshot is None:
+        return table
+    for replica in snapshot.replicas:
+        table.add_row(
+            replica.name,
+            replica.version,
+            Text("yes", style="green") if replica.ready else Text("no", style="red"),
+        )
+    scaler = snapshot.autoscaler
+    caption = f"desired {snapshot.desired} · rollout {snapshot.rollout}"
+    if scaler is not None:
+        cpu = scaler.utilization.get("cpu")
+        caption += f" · autoscaler wants {scaler.desired}"
+        caption += f" (cpu {cpu:.0f}% of {scaler.targets.get('cpu', 0):.0f}%)" if cpu else ""
+    table.caption = caption
+    table.caption_justify = "left"
+    return table
+
+
+def _alerts(view: RunView) -> Table:
+    table = Table(title="alerts", title_justify="left", show_edge=False)
+    table.add_column("alert")
+    table.add_column("state")
+    for name, state in sorted(view.alerts.items()):
+        table.add_row(name, Text(state, style=ALERT_STYLES.get(state, "")))
+    return table
+
+
+def _clients(view: RunView) -> Table:
+    table = Table(title="clients", title_justify="left", show_edge=False, show_header=False)
+    table.add_column(style="bold")
+    table.add_column()
+    stats, window = view.load_stats, view.load_window
+    table.add_row("load", "running" if view.load_running else "off")
+    table.add_row("sent / bad", f"{stats.sent} / {stats.bad}")
+    if window is not None and window.availability is not None:
+        table.add_row(f"ok ({window.seconds:g} s)", f"{100 * window.availability:.1f}%")
+        if window.p95_seconds is not None:
+            table.add_row("p95", f"{1000 * window.p95_seconds:.0f} ms")
+    return table
+
+
+def summary(result: ScenarioResult, journal_path: str) -> RenderableType:
+    """The closing summary: the verdict, each measurement (and its real-time
+    equivalent), each expectation with what was measured, where the journal is."""
+    scale = result.time_scale
+    verdict_style = "bold green" if result.verdict == "passed" else "bold red"
+    table = Table(
+        title=f"{result.scenario}: {result.verdict.upper()}",
+        title_style=verdict_style,
+        title_justify="left",
+        show_edge=False,
+    )
+    table.add_column("measured")
+    table.add_column("value", justify="right")
+    if scale != 1:
+        table.add_column(f"real time (x{1 / scale:g})", justify="right")
+    metrics = result.metrics.as_json()
+    real = result.metrics.real_time(scale)
+    for key, label in METRIC_LABELS.items():
+        table.add_row(label, format_seconds(metrics[key]), format_seconds(real[key]))
+    burned = metrics["error_budget_burned"]
+    objective = f"{100 * result.slo_objective:g}% over {_days(result.slo_window_s)}"
+    table.add_row(
+        "error budget burned",
+        "—" if burned is None else format_share(burned),
+        f"of {objective}",
+    )
+    requests = result.requests
+    table.add_row("requests (bad)", f"{requests.get('sent', 0)} ({requests.get('bad', 0)})")
+    lines: list[RenderableType] = [table]
+    for expectation in result.expectations:
+        mark = ("✓ ", "green") if expectation.passed else ("✗ ", "bold red")
+        lines.append(Text.assemble(mark, f"{expectation.expectation}: {expectation.detail}"))
+    if result.error:
+        lines.append(Text.assemble(("stopped by: ", "bold red"), result.error))
+    lines.append(Text(f"journal: {journal_path}", style="dim"))
+    return Group(*lines)
+
+
+def _days(seconds: float) -> str:
+    days = seconds / 86400
+    return f"{days:g} days" if days >= 1 else format_seconds(seconds)

@@ -1,0 +1,1 @@
+"""Run records: the journal (JSON) every run writes; renderers build on it."""

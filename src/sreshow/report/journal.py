@@ -1,0 +1,68 @@
+"""`journal.json`: the record of one scenario run (a contract, see docs/architecture.md).
+
+    {scenario, summary, verdict, exit_code, platform, time_scale, started_at,
+     duration_s, interrupted, error, settings: {slo_objective, slo_window_s},
+     metrics: {time_to_detect_s, time_to_notify_s, time_to_recover_s, rto_s,
+               error_budget_burned},
+     metrics_real_time: {... the durations divided by the time scale},
+     expectations: [{expectation, passed, detail}], steps: [...], requests: {...},
+     steady_state: {before, after}, events: [{t, kind, ...}]}
+
+Times in `events` are seconds since the run started. Nothing secret goes in: the
+runner's events carry pod names, fault levels and alert names, never a token or URL
+with a secret in it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from sreshow.adapters.local.state import write_atomically
+from sreshow.scenarios.runner import ScenarioResult
+
+JOURNAL_FILE = "journal.json"
+
+
+def run_id(result: ScenarioResult) -> str:
+    """`20261127T114415Z-high-error-rate`: sorts by time, names the scenario."""
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(result.started_at))
+    return f"{stamp}-{re.sub(r'[^a-z0-9-]', '-', result.scenario)}"
+
+
+def journal(result: ScenarioResult) -> dict[str, Any]:
+    """The journal's content for one run."""
+    return {
+        "scenario": result.scenario,
+        "summary": result.summary,
+        "verdict": result.verdict,
+        "exit_code": int(result.exit_code),
+        "platform": result.platform,
+        "time_scale": result.time_scale,
+        "started_at": result.started_at,
+        "duration_s": round(result.duration_s, 3),
+        "interrupted": result.interrupted,
+        "error": result.error,
+        "settings": {
+            "slo_objective": result.slo_objective,
+            "slo_window_s": result.slo_window_s,
+        },
+        "metrics": result.metrics.as_json(),
+        "metrics_real_time": result.metrics.real_time(result.time_scale),
+        "expectations": [e.as_json() for e in result.expectations],
+        "steps": [asdict(o) for o in result.steps],
+        "requests": result.requests,
+        "steady_state": result.steady_state,
+        "events": [e.as_json() for e in result.events],
+    }
+
+
+def write_journal(result: ScenarioResult, directory: Path) -> Path:
+    """Write `directory/journal.json` (0600, atomically); its path."""
+    path = directory / JOURNAL_FILE
+    write_atomically(path, json.dumps(journal(result), indent=2) + "\n")
+    return path

@@ -1,0 +1,1 @@
+"""Named failure scenarios: their files (spec), the steps, the runner and the load."""

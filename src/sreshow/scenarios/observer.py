@@ -1,0 +1,253 @@
+"""Watch the platform during a run and turn every change into a timeline event.
+
+One background thread polls the platform (the deployment every `POLL_SECONDS`, alerts
+and notifications every `ALERT_POLL_SECONDS`) and the load generator's clients, and
+records what changed: pods started, ready, gone; the autoscaler's decisions; alerts
+pending, firing, resolved; notifications delivered; the clients' SLIs breached and
+recovered; the service unhealthy and healthy again. The runner records its own actions
+on the same timeline. The live view and the runner's waits read the same `RunView`,
+so what the audience sees is what the runner decides on.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from sreshow.core.sli import SliPolicy, sli_changes
+from sreshow.core.timeline import TimelineEvent
+from sreshow.errors import PlatformError
+from sreshow.ports import AlertState, Load, LoadStats, LoadWindow, Platform, Snapshot
+
+POLL_SECONDS = 0.25
+ALERT_POLL_SECONDS = 0.5
+LATENCY_THRESHOLD_SECONDS = 1.0  # HighLatency's threshold: the latency SLI's too
+RECENT_EVENTS = 40
+
+
+@dataclass(frozen=True)
+class RunView:
+    """Everything the live view shows, as of `t` seconds into the run."""
+
+    t: float = 0.0
+    observed_from: float = 0.0  # (monotonic) when the poll behind this view began
+    step: str = ""
+    snapshot: Snapshot | None = None
+    alerts: Mapping[str, AlertState] = field(default_factory=dict)
+    load_running: bool = False
+    load_stats: LoadStats = field(default_factory=LoadStats)
+    load_window: LoadWindow | None = None
+    healthy: bool = True
+    health_reason: str = ""
+    narration: tuple[str, ...] = ()
+    recent: tuple[TimelineEvent, ...] = ()
+    problem: str = ""
+
+
+class Observer:
+    """The run's timeline and its watcher thread; a context manager."""
+
+    def __init__(
+        self,
+        platform: Platform,
+        load: Load,
+        *,
+        objective: float,
+        on_event: Callable[[TimelineEvent], None] | None = None,
+    ) -> None:
+        self.platform = platform
+        self.load = load
+        self.objective = objective
+        self.started = time.monotonic()
+        self.started_at = time.time()
+        self._on_event = on_event
+        self._events: list[TimelineEvent] = []
+        self._lock = threading.Lock()
+        self._view = RunView()
+        self._alerts: dict[str, AlertState] = {}
+        self._notifications_seen = 0
+        self._breached: set[str] = set()
+        self._sli_policy = SliPolicy(objective, LATENCY_THRESHOLD_SECONDS)
+        self._sli_since: dict[str, float] = {}  # an SLI's last change: older answers are past
+        self._sli_changed_at = 0.0  # (run time) when an SLI last changed
+        self._serving = True
+        self._serving_changed_at = 0.0  # (run time) when replicas last started/stopped serving
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._next_alert_poll = 0.0
+        self.failure: str = ""  # set when the platform went away: waits end at once
+
+    def __enter__(self) -> Observer:
+        self.poll()  # the baseline, before anything happens
+        self._thread = threading.Thread(target=self._watch, name="observer", daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+
+    # --- the timeline ---------------------------------------------------------------
+
+    def now(self) -> float:
+        return time.monotonic() - self.started
+
+    def record(self, kind: str, t: float | None = None, **details: Any) -> TimelineEvent:
+        """Add an event (now, unless `t` says when) and tell the listener."""
+        event = TimelineEvent(self.now() if t is None else t, kind, details)
+        with self._lock:
+            self._events.append(event)
+            recent = (*self._view.recent, event)[-RECENT_EVENTS:]
+            narration = self._view.narration
+            if kind == "narration":
+                narration = (*narration, str(details.get("text", "")))[-3:]
+            self._view = replace(self._view, recent=recent, narration=narration)
+        if self._on_event is not None:
+            self._on_event(event)
+        return event
+
+    def events(self) -> list[TimelineEvent]:
+        with self._lock:
+            return sorted(self._events, key=lambda e: e.t)
+
+    def view(self) -> RunView:
+        with self._lock:
+            return replace(self._view, t=self.now())
+
+    def set_step(self, text: str) -> None:
+        with self._lock:
+            self._view = replace(self._view, step=text)
+
+    # --- watching ---------------------------------------------------------------------
+
+    def _watch(self) -> None:
+        while not self._stop.wait(POLL_SECONDS):
+            self.poll()
+
+    def poll(self) -> None:
+        """Look once at everything; record what changed."""
+        began = time.monotonic()
+        try:
+            snapshot = self.platform.snapshot()
+        except PlatformError as e:
+            self._fail(str(e))
+            return
+        previous = self._view.snapshot
+        self._pods(previous, snapshot)
+        for change in self.platform.autoscaler_changes():
+            if change.at >= self.started_at:
+                self.record(
+                    "autoscaled",
+                    t=change.at - self.started_at,
+                    previous=change.previous,
+                    desired=change.desired,
+                    reason=change.reason,
+                )
+        if time.monotonic() >= self._next_alert_poll:
+            self._next_alert_poll = time.monotonic() + ALERT_POLL_SECONDS
+            try:
+                self._alert_changes()
+                self._new_notifications()
+            except PlatformError as e:
+                with self._lock:
+                    self._view = replace(self._view, problem=str(e))
+        window = self.load.window()
+        self._slis(window)
+        healthy, reason = self._health(snapshot)
+        if healthy != self._view.healthy:
+            # Dated when it happened: an SLI change is dated from the answers (it is
+            # seen only once enough of them are in); a change of replicas, now.
+            at = max(self._sli_changed_at, self._serving_changed_at)
+            if healthy:
+                self.record("service_healthy", t=at)
+            else:
+                self.record("service_unhealthy", t=at, reason=reason)
+        with self._lock:
+            self._view = replace(
+                self._view,
+                observed_from=began,
+                snapshot=snapshot,
+                alerts=dict(self._alerts),
+                load_running=self.load.running,
+                load_stats=self.load.stats(),
+                load_window=window,
+                healthy=healthy,
+                health_reason=reason,
+            )
+
+    def _fail(self, why: str) -> None:
+        if not self.failure:
+            self.failure = why
+            self.record("observation_failed", reason=why)
+
+    def _pods(self, previous: Snapshot | None, current: Snapshot) -> None:
+        if previous is None:
+            return
+        before = {r.name: r for r in previous.replicas}
+        after = {r.name: r for r in current.replicas}
+        for name, replica in after.items():
+            old = before.get(name)
+            if old is None:
+                self.record("pod_started", pod=name, version=replica.version)
+            if replica.ready and (old is None or not old.ready):
+                self.record("pod_ready", pod=name)
+            elif old is not None and old.ready and not replica.ready:
+                self.record("pod_unready", pod=name)
+        for name in before.keys() - after.keys():
+            self.record("pod_gone", pod=name)
+        if current.rollout not in (previous.rollout, "progressing"):
+            self.record(f"rollout_{current.rollout}", revision=current.revision)
+
+    def _alert_changes(self) -> None:
+        for alert in self.platform.alerts():
+            before = self._alerts.get(alert.name, "inactive")
+            self._alerts[alert.name] = alert.state
+            if alert.state == before:
+                continue
+            if alert.state == "inactive":
+                kind = "alert_resolved" if before == "firing" else "alert_inactive"
+            else:
+                kind = f"alert_{alert.state}"
+            self.record(kind, alert=alert.name)
+
+    def _new_notifications(self) -> None:
+        notifications = self.platform.notifications()
+        for notification in notifications[self._notifications_seen :]:
+            if notification.received_at >= self.started_at:
+                self.record(
+                    "notification_delivered",
+                    t=max(0.0, notification.received_at - self.started_at),
+                    status=notification.status,
+                    alerts=list(notification.alerts),
+                )
+        self._notifications_seen = len(notifications)
+
+    def _slis(self, window: LoadWindow) -> None:
+        changes = sli_changes(window.answers, self._breached, self._sli_policy, self._sli_since)
+        for change in changes:
+            self._sli_since[change.sli] = change.at
+            at = max(0.0, change.at - self.started)
+            self._sli_changed_at = at
+            if change.breached:
+                self._breached.add(change.sli)
+                self.record("sli_breached", t=at, sli=change.sli, value=round(change.value, 4))
+            else:
+                self._breached.discard(change.sli)
+                self.record("sli_recovered", t=at, sli=change.sli, value=round(change.value, 4))
+
+    def _health(self, snapshot: Snapshot) -> tuple[bool, str]:
+        """What users feel: some replica serving, and no client SLI breached. Fewer ready
+        replicas than desired (a pod replaced, the autoscaler adding some) is capacity,
+        shown with the replicas, not an outage."""
+        serving = snapshot.desired > 0 and snapshot.ready > 0
+        if serving != self._serving:
+            self._serving, self._serving_changed_at = serving, self.now()
+        if not serving:
+            return False, f"no replica ready ({snapshot.ready}/{snapshot.desired})"
+        if self._breached:
+            return False, "clients see " + " and ".join(sorted(self._breached)) + " breached"
+        return True, ""
