@@ -185,3 +185,15 @@ def test_running_without_a_stack_is_exit_3_saying_how_to_start_one(
         "`sreshow up --time-scale 0.1`, then run the scenario again"
     ]
     assert not (state_dir / "runs").exists()
+
+
+def test_a_report_path_that_is_a_file_is_exit_2(sreshow: Sreshow, tmp_path: Path) -> None:
+    taken = tmp_path / "taken"
+    taken.write_text("")
+
+    result = sreshow("scenario", "run", "kill-pods", "--report", str(taken))
+
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        f"error: --report {taken} is a file; give a directory for the journal"
+    ]

@@ -22,7 +22,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from sreshow.adapters.local.state import write_atomically
+from sreshow.files import write_atomically
 from sreshow.scenarios.runner import ScenarioResult
 
 JOURNAL_FILE = "journal.json"

@@ -15,148 +15,36 @@ is the authoring guide; `sreshow scenario schema` prints the JSON Schema.
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
     BeforeValidator,
-    ConfigDict,
     Discriminator,
     Field,
     Tag,
-    WithJsonSchema,
     model_validator,
 )
 
-from sreshow.core.durations import DURATION, parse_duration
-
-ALERT_NAMES = ("HighErrorRate", "HighLatency", "PodsDown", "HealthCheckFailing")
-FAULT_KINDS = ("error_rate", "latency_seconds", "cpu_burn", "unhealthy", "unready")
-BROKEN_RELEASES = ("crash", "unready", "errors")
-MAX_REPLICAS = 10
-_PERCENT_RE = re.compile(r"^(\d+(?:\.\d+)?)%$")
-
-
-def _seconds(value: object) -> float:
-    """`30s` → 30.0; anything else is refused with the fix."""
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        raise ValueError(
-            f"{value!r} is a bare number, not a duration (write it with its unit, like {value}s)"
-        )
-    if not isinstance(value, str):
-        raise ValueError(f"{value!r} is not a duration (write it like 30s, 2m or 1m30s)")
-    text = value.strip()
-    if text.startswith("-"):
-        raise ValueError(f"{text!r} is negative (write a positive duration like 30s or 2m)")
-    try:
-        milliseconds = parse_duration(text)
-    except ValueError:
-        raise ValueError(
-            f"{text!r} is not a duration (write a whole number and a unit: ms, s, m, h or d, "
-            "like 30s, 2m or 1m30s)"
-        ) from None
-    if milliseconds == 0:
-        raise ValueError(f"{text!r} is no time at all (write a duration longer than 0s, like 30s)")
-    return milliseconds / 1000
-
-
-def _fraction(value: object) -> float:
-    """`5%` or 0.05 → 0.05."""
-    if isinstance(value, str):
-        match = _PERCENT_RE.match(value.strip())
-        if match:
-            return float(match[1]) / 100
-    elif isinstance(value, int | float) and not isinstance(value, bool):
-        return float(value)
-    raise ValueError(f"{value!r} is not a percentage (write it like 5% or 0.05)")
-
-
-Seconds = Annotated[
-    float,
-    BeforeValidator(_seconds),
-    WithJsonSchema(
-        {"type": "string", "pattern": f"^{DURATION}$", "examples": ["30s", "2m", "1m30s"]}
-    ),
-]
-Fraction = Annotated[
-    float,
-    BeforeValidator(_fraction),
-    WithJsonSchema(
-        {
-            "anyOf": [
-                {"type": "string", "pattern": r"^\d+(\.\d+)?%$"},
-                {"type": "number", "minimum": 0, "maximum": 1},
-            ],
-            "examples": ["5%", 0.05],
-        }
-    ),
-]
-AlertName = Literal["HighErrorRate", "HighLatency", "PodsDown", "HealthCheckFailing"]
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", strict=False)
-
-
-class Targets(_Model):
-    """Which replicas a step touches: all of them, a count, or a share of them."""
-
-    all: bool = False
-    count: int | None = Field(default=None, ge=1, le=MAX_REPLICAS)
-    percent: float | None = Field(default=None, gt=0, le=100)
-
-    def pick(self, replicas: int) -> int:
-        """How many of `replicas` to touch (at least one when there is one)."""
-        if self.all:
-            return replicas
-        if self.count is not None:
-            return min(self.count, replicas)
-        share = (self.percent or 100) / 100
-        return min(replicas, max(1, round(replicas * share))) if replicas else 0
-
-    def describe(self) -> str:
-        if self.all:
-            return "every replica"
-        if self.count is not None:
-            return f"{self.count} replica{'s' if self.count != 1 else ''}"
-        return f"{self.percent:g}% of the replicas"
-
-
-def _targets(value: object) -> object:
-    """`all`, `2` or `50%` in the file → Targets."""
-    if isinstance(value, Targets | dict):
-        return value
-    if value == "all":
-        return {"all": True}
-    if isinstance(value, int) and not isinstance(value, bool):
-        return {"count": value}
-    if isinstance(value, str) and (match := _PERCENT_RE.match(value.strip())):
-        return {"percent": float(match[1])}
-    raise ValueError(
-        f"{value!r} is not a target (write all, a replica count like 1, or a share like 50%)"
-    )
-
-
-TargetsField = Annotated[
+from sreshow.scenarios.values import (
+    ALERT_NAMES,
+    MAX_REPLICAS,
+    AlertName,
+    Fraction,
+    Model,
+    Seconds,
     Targets,
-    BeforeValidator(_targets),
-    WithJsonSchema(
-        {
-            "anyOf": [
-                {"const": "all"},
-                {"type": "integer", "minimum": 1, "maximum": MAX_REPLICAS},
-                {"type": "string", "pattern": r"^\d+(\.\d+)?%$"},
-            ]
-        }
-    ),
-]
+    TargetsField,
+)
 
+__all__ = ["ALERT_NAMES", "MAX_REPLICAS", "AlertName", "Targets"]
+
+FAULT_KINDS = ("error_rate", "latency_seconds", "cpu_burn", "unhealthy", "unready")
 
 # --- steps -------------------------------------------------------------------------
 
 
-class Inject(_Model):
+class Inject(Model):
     """Faults to set through the admin API of the targeted replicas."""
 
     error_rate: float | None = Field(default=None, ge=0, le=1)
@@ -178,11 +66,11 @@ class Inject(_Model):
         return {kind: value for kind, value in values.items() if value is not None}
 
 
-class ClearFaults(_Model):
+class ClearFaults(Model):
     """Clear every fault on every replica."""
 
 
-class Load(_Model):
+class Load(Model):
     """Start steady load through the Service (replacing load already running)."""
 
     rps: float = Field(gt=0, le=500)
@@ -190,11 +78,11 @@ class Load(_Model):
     duration: Seconds | None = None  # default: until stop_load or the end of the run
 
 
-class StopLoad(_Model):
+class StopLoad(Model):
     """Stop the load."""
 
 
-class Kill(_Model):
+class Kill(Model):
     """Kill replicas: through the disruption budget (an eviction), or `force`d."""
 
     count: int | None = Field(default=None, ge=1, le=MAX_REPLICAS)
@@ -214,26 +102,26 @@ class Kill(_Model):
         return Targets(count=self.count, percent=self.percent)
 
 
-class Deploy(_Model):
+class Deploy(Model):
     """Roll out a version; `broken` makes it a bad release."""
 
     version: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._+-]+$")
     broken: Literal["crash", "unready", "errors"] | None = None
 
 
-class Rollback(_Model):
+class Rollback(Model):
     """Roll back to the previous revision, or to `revision`."""
 
     revision: int | None = Field(default=None, ge=1)
 
 
-class Scale(_Model):
+class Scale(Model):
     """Set the replica count by hand (0 takes the service down)."""
 
     replicas: int = Field(ge=0, le=MAX_REPLICAS)
 
 
-class WaitForAlert(_Model):
+class WaitForAlert(Model):
     """Wait until an alert is pending, firing or resolved (fired, then inactive)."""
 
     alert: AlertName
@@ -241,7 +129,7 @@ class WaitForAlert(_Model):
     within: Seconds
 
 
-class WaitForNotification(_Model):
+class WaitForNotification(Model):
     """Wait until a notification about an alert is delivered (to Slack or the sink)."""
 
     alert: AlertName
@@ -277,7 +165,7 @@ def _alerts_or_all(value: object) -> object:
     return value
 
 
-class Condition(_Model):
+class Condition(Model):
     """Exactly one observable condition."""
 
     replicas_ready: Annotated[int | Literal["all"] | None, BeforeValidator(_replicas_or_all)] = None
@@ -303,7 +191,7 @@ class WaitFor(Condition):
     within: Seconds
 
 
-class Pause(_Model):
+class Pause(Model):
     """Wait for the presenter to press Enter (skipped with --auto or without a terminal)."""
 
     prompt: str = Field(default="Press Enter to go on", max_length=500)
@@ -320,85 +208,85 @@ def _step_kind(value: object) -> str | None:
 Narration = Annotated[str, Field(min_length=1, max_length=500)]
 
 
-class InjectStep(_Model):
+class InjectStep(Model):
     """Inject faults."""
 
     inject: Inject
 
 
-class ClearFaultsStep(_Model):
+class ClearFaultsStep(Model):
     """Clear every fault."""
 
     clear_faults: ClearFaults
 
 
-class LoadStep(_Model):
+class LoadStep(Model):
     """Start load."""
 
     load: Load
 
 
-class StopLoadStep(_Model):
+class StopLoadStep(Model):
     """Stop the load."""
 
     stop_load: StopLoad
 
 
-class KillStep(_Model):
+class KillStep(Model):
     """Kill replicas."""
 
     kill: Kill
 
 
-class DeployStep(_Model):
+class DeployStep(Model):
     """Deploy a version."""
 
     deploy: Deploy
 
 
-class RollbackStep(_Model):
+class RollbackStep(Model):
     """Roll back."""
 
     rollback: Rollback
 
 
-class ScaleStep(_Model):
+class ScaleStep(Model):
     """Scale by hand."""
 
     scale: Scale
 
 
-class WaitForAlertStep(_Model):
+class WaitForAlertStep(Model):
     """Wait for an alert state."""
 
     wait_for_alert: WaitForAlert
 
 
-class WaitForNotificationStep(_Model):
+class WaitForNotificationStep(Model):
     """Wait for a notification."""
 
     wait_for_notification: WaitForNotification
 
 
-class WaitForStep(_Model):
+class WaitForStep(Model):
     """Wait for a condition."""
 
     wait_for: WaitFor
 
 
-class SleepStep(_Model):
+class SleepStep(Model):
     """Wait a fixed time (scaled)."""
 
     sleep: Seconds
 
 
-class NarrateStep(_Model):
+class NarrateStep(Model):
     """Say something to the audience."""
 
     narrate: Narration
 
 
-class PauseStep(_Model):
+class PauseStep(Model):
     """Wait for the presenter."""
 
     pause: Pause
@@ -457,20 +345,20 @@ def step_body(step: BaseModel) -> Any:
 # --- steady state and expectations ---------------------------------------------------
 
 
-class SteadyState(_Model):
+class SteadyState(Model):
     """Checks that must hold before the steps and again after the rollback."""
 
     within: Seconds = 60.0  # how long to wait for them to hold (scaled)
     checks: tuple[Condition | AlertsInactive, ...] = ()
 
 
-class AlertsInactive(_Model):
+class AlertsInactive(Model):
     alerts_inactive: Annotated[
         tuple[AlertName, ...] | Literal["all"], BeforeValidator(_alerts_or_all)
     ]
 
 
-class AlertExpectation(_Model):
+class AlertExpectation(Model):
     """What one alert must do: fire (and be delivered, and resolve) in time, or never."""
 
     alert: AlertName
@@ -495,29 +383,29 @@ class AlertExpectation(_Model):
         return self
 
 
-class BudgetExpectation(_Model):
+class BudgetExpectation(Model):
     max_error_budget_burn: Fraction = Field(ge=0)
 
 
-class RecoveryExpectation(_Model):
+class RecoveryExpectation(Model):
     recovered_within: Seconds
 
 
-class RtoExpectation(_Model):
+class RtoExpectation(Model):
     rto_within: Seconds
 
 
 Expectation = AlertExpectation | BudgetExpectation | RecoveryExpectation | RtoExpectation
 
 
-class Slo(_Model):
+class Slo(Model):
     """The objective the error budget is measured against."""
 
     objective: Fraction = Field(default=0.999, gt=0, lt=1)
     window: Seconds = 30 * 24 * 3600.0
 
 
-class ScenarioSpec(_Model):
+class ScenarioSpec(Model):
     """One scenario file."""
 
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")

@@ -23,9 +23,7 @@ from __future__ import annotations
 
 import copy
 import json
-import os
 import shutil
-import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -47,6 +45,7 @@ from sreshow.adapters.manifests import MANIFESTS_DIR, monitoring_files
 from sreshow.core.durations import format_duration
 from sreshow.core.timescale import Clamp, ScaledMonitoring, scale_monitoring
 from sreshow.errors import PlatformError, UsageError
+from sreshow.files import write_atomically
 
 MONITORING_DIR = MANIFESTS_DIR / "monitoring"
 APP_NAMESPACE = "sre-app"
@@ -186,7 +185,7 @@ def write_targets(
         {"targets": [f"{LOCALHOST}:{port}"], "labels": {"pod": pod, "namespace": namespace}}
         for pod, port in replicas
     ]
-    _write_atomically(targets_file, json.dumps(entries, indent=2) + "\n", mode=0o644)
+    write_atomically(targets_file, json.dumps(entries, indent=2) + "\n", mode=0o644)
 
 
 # --- Alertmanager ----------------------------------------------------------------------
@@ -290,7 +289,7 @@ class MonitoringStack(Service):
     def set_webhook_url(self, url: str) -> None:
         """Deliver to `url` from the next notification on (Alertmanager reads the file
         at each delivery; no reload needed)."""
-        _write_atomically(self.webhook_url_file, url + "\n", mode=0o600)
+        write_atomically(self.webhook_url_file, url + "\n", mode=0o600)
 
     def start(self) -> MonitoringStack:
         """Write the files, start the three servers, wait until each is ready."""
@@ -446,17 +445,3 @@ def _mapping(value: Any, where: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise UsageError(f"manifests/monitoring/{where}: expected a mapping; restore it from git")
     return value
-
-
-def _write_atomically(path: Path, text: str, *, mode: int) -> None:
-    """Replace `path` with `text` in one rename, so a reader never sees half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        os.fchmod(descriptor, mode)
-        with os.fdopen(descriptor, "w", encoding="utf-8") as file:
-            file.write(text)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise

@@ -22,7 +22,7 @@ from pathlib import Path
 import psutil
 
 from sreshow.adapters.local.control import ControlClient
-from sreshow.adapters.local.processes import Binary, find_binary, port_in_use
+from sreshow.adapters.local.processes import Binary, find_binary, port_in_use, wait_for_http
 from sreshow.adapters.local.state import StackDir, StackRecord
 from sreshow.errors import PlatformError, UsageError
 
@@ -30,6 +30,7 @@ STACK_MARKER = "SRESHOW_LOCAL_STACK"  # in every stack process's environment: it
 DEFAULT_APP_PORT = 8080
 UP_TIMEOUT_SECONDS = 60.0
 DOWN_TIMEOUT_SECONDS = 30.0
+SERVICE_READY_SECONDS = 10.0
 
 REQUIRED_BINARIES = (
     (Binary("prometheus", "prometheus", "prometheus"), (2, 40)),
@@ -211,6 +212,13 @@ def _follow_start(
         if record is not None and record.phase == "failed":
             raise PlatformError(f"the local stack failed to start: {record.message}")
         if record is not None and record.phase == "running" and _all_ready(record, options):
+            # Ready replicas get requests once HAProxy's own check passes (every 0.5 s):
+            # up is done when the Service answers, so the user's first request does.
+            wait_for_http(
+                f"{record.endpoints['app']}/ready",
+                within=SERVICE_READY_SECONDS,
+                what="the Service (HAProxy)",
+            )
             return record
         if time.monotonic() > deadline:
             raise PlatformError(

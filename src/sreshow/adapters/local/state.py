@@ -15,7 +15,6 @@ reported with the way out (`sreshow down` cleans up), never guessed at.
 from __future__ import annotations
 
 import fcntl
-import os
 import secrets
 from pathlib import Path
 from typing import Any, Literal
@@ -23,6 +22,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from sreshow.errors import PlatformError
+from sreshow.files import write_atomically
 
 STACK_DIR_NAME = "local"
 
@@ -156,16 +156,6 @@ class StackDir:
                 return True
             fcntl.flock(handle, fcntl.LOCK_UN)
             return False
-
-
-def write_atomically(path: Path, text: str) -> None:
-    """Write `text` to `path` (mode 0600) through a temporary file and a rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-        handle.write(text)
-    temporary.replace(path)
 
 
 def _first_problem(error: ValidationError) -> str:

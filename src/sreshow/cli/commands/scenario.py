@@ -16,6 +16,7 @@ from typer import _click
 from typer.core import TyperGroup
 
 from sreshow.cli.terminal import Terminal
+from sreshow.errors import UsageError
 from sreshow.settings import Settings
 
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
@@ -119,14 +120,16 @@ def run(
 
     settings = Settings.from_env()
     terminal = Terminal(settings)
-    spec, path = resolve_scenario(scenario)
+    spec, _ = resolve_scenario(scenario)
+    if report is not None and report.exists() and not report.is_dir():
+        raise UsageError(f"--report {report} is a file; give a directory for the journal")
     if dry_run:
         _print_lines(terminal, [f"{spec.name}: {spec.summary}", *plan_lines(spec)])
         terminal.out.print("dry run: nothing was touched")
         return 0
     from sreshow.cli.commands.scenario_run import execute
 
-    return execute(spec, path, auto=auto, report_dir=report, settings=settings, terminal=terminal)
+    return execute(spec, auto=auto, report_dir=report, settings=settings, terminal=terminal)
 
 
 def _print_lines(terminal: Terminal, lines: list[str]) -> None:

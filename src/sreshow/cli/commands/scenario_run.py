@@ -25,7 +25,6 @@ LIVE_REFRESH = 4  # per second
 
 def execute(
     spec: ScenarioSpec,
-    path: Path,
     *,
     auto: bool,
     report_dir: Path | None,
@@ -39,7 +38,6 @@ def execute(
     from sreshow.scenarios.load import ThreadedLoad
     from sreshow.scenarios.runner import RunHooks, ScenarioRunner
 
-    del path  # the spec is what runs; the path was for error messages
     out = terminal.out
     platform = LocalPlatform(settings.state_dir)
     screen = _LiveScreen(spec.name, platform.name, platform.time_scale, out)
