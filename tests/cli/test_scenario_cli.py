@@ -64,7 +64,7 @@ def test_show_tells_the_whole_story(sreshow: Sreshow) -> None:
     assert lines[0].startswith("high-error-rate: ")
     for heading in ("Steady state", "Steps:", "Expectations:", "Rollback"):
         assert any(line.startswith(heading) for line in lines), heading
-    assert any(line.endswith(". wait for HighErrorRate firing (within 3m)") for line in lines), (
+    assert any(line.endswith(". wait for HighErrorRate firing (within 4m)") for line in lines), (
         result.stdout
     )
     assert "dry run" not in result.stdout
@@ -130,7 +130,7 @@ def test_dry_run_prints_the_plan_and_touches_nothing(sreshow: Sreshow, state_dir
     lines = result.stdout.splitlines()
     assert lines[0].startswith("high-error-rate: ")
     assert "Steps:" in lines
-    assert any("wait for HighErrorRate firing (within 3m)" in line for line in lines)
+    assert any("wait for HighErrorRate firing (within 4m)" in line for line in lines)
     assert lines[-1] == "dry run: nothing was touched"
     assert not state_dir.exists()
 

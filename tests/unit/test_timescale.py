@@ -27,7 +27,7 @@ groups:
         expr: |
           sum(rate(http_requests_total{status=~"5.."}[1m]))
             / sum(rate(http_requests_total[1m])) > 0.05
-        for: 1m
+        for: 2m
         annotations:
           summary: "More than 5% of requests fail"
       - record: ratio:rate1h
@@ -72,7 +72,7 @@ def test_a_tenth_scales_every_clock_and_nothing_else() -> None:
         '"10s"', '"1s"'
     )
     assert result.files["prometheus/rules/sre-app-alerts.rules.yml"] == (
-        RULES.replace("[1m]", "[6s]").replace("for: 1m", "for: 6s").replace("[1h:5m]", "[6m:30s]")
+        RULES.replace("[1m]", "[6s]").replace("for: 2m", "for: 12s").replace("[1h:5m]", "[6m:30s]")
     )
     assert result.files["alertmanager/alertmanager.yml"] == (
         ALERTMANAGER.replace("30s", "3s").replace("5m", "30s").replace("12h", "1h12m")
@@ -87,10 +87,10 @@ def test_short_ranges_are_clamped_to_four_scrapes_and_reported() -> None:
     rules = result.files["prometheus/rules/sre-app-alerts.rules.yml"]
     # scrape 15s → 750ms, clamped to 1s; a range must then cover 4s; 1m → 3s is too short.
     assert "[4s]" in rules
-    # `for: 1m` → 3s would end before Prometheus applies a target change (5s batches)
-    assert "for: 6s" in rules
+    # `for: 2m` → 6s would end before Prometheus applies a target change (5s batches)
+    assert "for: 10s" in rules
     settings = {(c.file, c.setting, c.scaled, c.used) for c in result.clamps}
-    assert ("prometheus/rules/sre-app-alerts.rules.yml", "for", "3s", "6s") in settings
+    assert ("prometheus/rules/sre-app-alerts.rules.yml", "for", "6s", "10s") in settings
     assert ("prometheus/prometheus.yml", "scrape_interval", "750ms", "1s") in settings
     assert ("prometheus/prometheus.yml", "evaluation_interval", "750ms", "1s") in settings
     assert (

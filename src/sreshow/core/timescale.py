@@ -12,10 +12,12 @@ and factor 1 returns the input byte for byte. What it scales, by file name:
 
 Other files pass through unchanged. Clamps keep every interval at least 1 s, every
 range selector at least four scrape intervals (so `rate()` always has samples) and
-every `for:` at least 6 s: Prometheus applies target changes in batches every 5 s,
-whatever the scale, so a shorter `for:` would fire on the last failed probes of a pod
-that was just replaced — which a real-time `for:` never does. Each clamp is reported,
-never silent.
+every `for:` at least 10 s: Prometheus hands target changes (also its first targets,
+at start-up) to scraping in batches every 5 s whatever the scale, and the first scrape
+and evaluation add up to two more (scaled) intervals; a shorter `for:` fires PodsDown
+while a fresh Prometheus has not scraped yet, or HealthCheckFailing on the last failed
+probes of a pod just replaced — which a real-time `for:` never does. Each clamp is
+reported, never silent.
 """
 
 from __future__ import annotations
@@ -29,8 +31,9 @@ from pathlib import PurePosixPath
 from sreshow.core.durations import DURATION, format_duration, parse_duration
 
 MIN_INTERVAL_MS = 1000
-# Prometheus's discovery manager hands target changes to scraping every 5 s (fixed).
-MIN_FOR_MS = 6000
+# Prometheus's discovery manager hands target changes to scraping every 5 s (fixed);
+# then a scrape and an evaluation (1.5 s each at time scale 0.1), and a margin.
+MIN_FOR_MS = 10_000
 SAMPLES_PER_RANGE = 4
 PROMETHEUS_DEFAULT_SCRAPE_MS = 60_000
 
@@ -189,5 +192,5 @@ def _why(minimum: int) -> str:
     if minimum == MIN_INTERVAL_MS:
         return "intervals stay at least 1s"
     if minimum == MIN_FOR_MS:
-        return "`for:` stays longer than Prometheus's 5s target-discovery batches"
+        return "`for:` outlasts Prometheus's 5s target-discovery batches and a scrape"
     return f"ranges stay at least {SAMPLES_PER_RANGE} scrape intervals ({format_duration(minimum)})"

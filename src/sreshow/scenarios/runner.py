@@ -87,8 +87,9 @@ class ScenarioResult:
     requests: dict[str, int] = field(default_factory=dict)
 
 
-class Interrupted(BaseException):
-    """SIGINT or SIGTERM arrived while the steps ran."""
+class Interrupted(KeyboardInterrupt):
+    """SIGINT or SIGTERM arrived while the steps ran (a KeyboardInterrupt, so that one
+    arriving before the run is under way ends the command as Ctrl-C does: exit 130)."""
 
 
 @dataclass
@@ -136,7 +137,7 @@ class ScenarioRunner:
             try:
                 self._steady_state(ctx, "before")
                 self._run_steps(ctx, self.spec.steps, "steps")
-            except (Interrupted, KeyboardInterrupt):
+            except KeyboardInterrupt:  # Ctrl-C, or SIGTERM as Interrupted
                 self._interrupted = True
                 error, code = "interrupted", ExitCode.INTERRUPTED
                 observer.record("interrupted")
