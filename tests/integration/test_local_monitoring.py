@@ -423,9 +423,11 @@ def test_prometheus_scrapes_and_probes_each_replica_with_the_contract_labels(
         lambda: (
             len(query(stack.prometheus_url, 'probe_success{job="sre-app-health"} == 1')) == 2
             and len(query(stack.prometheus_url, 'up{job="sre-app"} == 1')) == 2
+            # Each job's first scrape comes at its own offset within the interval.
+            and query(stack.prometheus_url, 'up{job="prometheus"} == 1')
         ),
         within=FIRST_SCRAPE_WITHIN,
-        waiting_for="both replicas up and healthy in Prometheus",
+        waiting_for="both replicas up and healthy, and Prometheus itself, in Prometheus",
     )
     expected = {(f"127.0.0.1:{r.port}", r.name, APP_NAMESPACE) for r in monitoring.replicas}
     for metric, job in (("up", "sre-app"), ("probe_success", "sre-app-health")):
@@ -439,7 +441,6 @@ def test_prometheus_scrapes_and_probes_each_replica_with_the_contract_labels(
     assert {(s["metric"]["instance"], s["metric"]["pod"]) for s in app_series} == {
         (instance, pod) for instance, pod, _ in expected
     }
-    assert query(stack.prometheus_url, 'up{job="prometheus"} == 1')
 
     # The shipped rules are loaded, scaled; alerts go to the local Alertmanager.
     rules = httpx.get(f"{stack.prometheus_url}/api/v1/rules", timeout=5).json()["data"]
