@@ -15,6 +15,7 @@ import sys
 
 import psutil
 
+import app_idle
 import app_throughput
 import cli_startup
 import local_stack
@@ -34,19 +35,25 @@ def main(argv: list[str] | None = None) -> int:
     cli_settings = cli_startup.Settings.quick() if args.quick else cli_startup.Settings()
     app_settings = app_throughput.Settings.quick() if args.quick else app_throughput.Settings()
     stack_settings = local_stack.Settings.quick() if args.quick else local_stack.Settings()
+    idle_settings = app_idle.Settings.quick() if args.quick else app_idle.Settings()
     try:
         startup = cli_startup.measure(cli_settings)
         throughput = app_throughput.measure(app_settings)
+        idle = app_idle.measure(idle_settings)
         stack = local_stack.measure(stack_settings)
     except BenchError as e:
         print(f"bench: error: {e}", file=sys.stderr)
         return 1
     checks = (
-        app_throughput.checks(throughput) + cli_startup.checks(startup) + local_stack.checks(stack)
+        app_throughput.checks(throughput)
+        + app_idle.checks(idle)
+        + cli_startup.checks(startup)
+        + local_stack.checks(stack)
     )
     sections = [
         machine(),
         app_throughput.render(throughput),
+        app_idle.render(idle),
         cli_startup.render(startup),
         local_stack.render(stack),
         "Targets\n\n" + render_checks(checks),
