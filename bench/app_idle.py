@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -22,7 +21,7 @@ from dataclasses import dataclass
 
 import psutil
 
-from report import VENV_BIN, BenchError, Check, Spread, render_checks, render_table
+from report import VENV_BIN, BenchError, Check, Spread, free_port, render_checks, render_table
 
 TARGET_MILLICORES = 1.0  # a tenth of the autoscaler's per-replica CPU target
 SETTLE_SECONDS = 3.0
@@ -51,15 +50,8 @@ VARIANTS = {
 }
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 def idle_millicores(variant: str, window: float) -> float:
-    port = _free_port()
+    port = free_port()
     argv = [str(VENV_BIN / "python"), *(a.format(port=port) for a in VARIANTS[variant])]
     env = {**os.environ, "APP_ACCESS_LOG": "off"}
     process = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -17,7 +17,6 @@ import json
 import os
 import resource
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -30,17 +29,18 @@ import psutil
 
 from report import (
     BENCH_DIR,
+    HOST,
     RESULTS_DIR,
     ROOT,
     VENV_BIN,
     BenchError,
     Check,
     Spread,
+    free_port,
     render_checks,
     render_table,
 )
 
-HOST = "127.0.0.1"
 ENDPOINT = "/api/data"
 SERVER_CORE = "0"
 WRK_CORE = "1"
@@ -169,13 +169,6 @@ class Server:
     @property
     def url(self) -> str:
         return f"http://{HOST}:{self.port}{ENDPOINT}"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def http_get(port: int, path: str) -> tuple[int, str]:

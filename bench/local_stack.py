@@ -33,6 +33,7 @@ from report import (
     BenchError,
     Check,
     Spread,
+    free_port,
     render_checks,
     render_table,
 )
@@ -41,7 +42,6 @@ from stack_driver import (
     WAIT_TIMEOUT_SECONDS,
     Stack,
     SteadyTraffic,
-    free_port,
     http_status,
     inject_errors,
     parse_duration,

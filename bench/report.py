@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -11,6 +12,15 @@ BENCH_DIR = Path(__file__).resolve().parent
 ROOT = BENCH_DIR.parent
 RESULTS_DIR = BENCH_DIR / "results"  # git-ignored
 VENV_BIN = ROOT / ".venv" / "bin"
+HOST = "127.0.0.1"  # every benchmark stays on this machine
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 nothing listens on right now."""
+    with socket.socket() as s:
+        s.bind((HOST, 0))
+        port: int = s.getsockname()[1]
+        return port
 
 
 class BenchError(Exception):

@@ -9,7 +9,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import tempfile
 import threading
@@ -24,20 +23,12 @@ from urllib.parse import urlsplit
 
 import psutil
 
-from report import VENV_BIN, BenchError
+from report import HOST, VENV_BIN, BenchError, free_port
 
 T = TypeVar("T")
-HOST = "127.0.0.1"
 SRESHOW = VENV_BIN / "sreshow"
 WAIT_TIMEOUT_SECONDS = 60.0
 POLL_SECONDS = 0.02
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 class Stack:

@@ -3,6 +3,7 @@
     SreshowError            base: a one-line message that names the thing, the cause, the fix
     ├── UsageError          bad flag, file or setting (exit 2)
     └── PlatformError       the platform or a tool it runs failed (exit 3)
+        └── EvictionRefused the disruption budget forbids this eviction now
 
 Exit codes are a contract (docs/architecture.md): 0 passed, 1 verdict failed,
 2 usage or config error, 3 platform or infra error, 130 interrupted.
@@ -37,3 +38,8 @@ class PlatformError(SreshowError):
     """The platform or an external tool failed; the message says what to check."""
 
     exit_code = ExitCode.PLATFORM
+
+
+class EvictionRefused(PlatformError):
+    """The disruption budget forbids evicting this replica now (Kubernetes' eviction API
+    answers 429 for it): an outcome a scenario narrates, not a failure."""

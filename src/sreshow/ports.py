@@ -55,12 +55,6 @@ class Snapshot:
     def ready(self) -> int:
         return sum(1 for r in self.replicas if r.ready)
 
-    @property
-    def version(self) -> str:
-        """The version most ready replicas run ('' when none is ready)."""
-        versions = [r.version for r in self.replicas if r.ready]
-        return max(set(versions), key=versions.count) if versions else ""
-
 
 @dataclass(frozen=True)
 class AlertView:
@@ -112,7 +106,8 @@ class Platform(Metrics, Alerts, Protocol):
     def clear_faults(self, pods: Sequence[str]) -> None: ...
 
     def kill(self, pod: str, *, force: bool) -> None:
-        """Evict (through the disruption budget) or, with `force`, kill a replica."""
+        """Evict (through the disruption budget: EvictionRefused when it forbids) or,
+        with `force`, kill a replica."""
         ...
 
     def deploy(self, version: str, broken: str | None) -> int:

@@ -11,12 +11,14 @@ from typing import Any
 import pytest
 
 from sreshow.adapters.local.control import ControlClient, ControlServer
-from sreshow.errors import PlatformError
+from sreshow.errors import EvictionRefused, PlatformError
 
 
 def echo(method: str, path: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
     if path == "/refuse":
         return 409, {"error": "a rollout is in progress"}
+    if path == "/evict":
+        return 429, {"error": "evicting sre-app-1 would violate the disruption budget"}
     return 200, {"method": method, "path": path, "body": body}
 
 
@@ -55,3 +57,13 @@ def test_a_stale_socket_file_is_replaced(socket_path: Path) -> None:
     socket_path.write_text("left by a crashed supervisor")
     with ControlServer(socket_path, echo):
         assert ControlClient(socket_path).request("GET", "/state")["path"] == "/state"
+
+
+def test_a_disruption_budget_refusal_is_its_own_error(socket_path: Path) -> None:
+    """429, as Kubernetes' eviction API answers: a scenario narrates it, not fails on it."""
+    with ControlServer(socket_path, echo), pytest.raises(EvictionRefused) as refused:
+        ControlClient(socket_path).request("POST", "/evict", {"pod": "sre-app-1"})
+    assert str(refused.value) == "evicting sre-app-1 would violate the disruption budget"
+    with ControlServer(socket_path, echo), pytest.raises(PlatformError) as other:
+        ControlClient(socket_path).request("POST", "/refuse")
+    assert not isinstance(other.value, EvictionRefused)

@@ -102,6 +102,9 @@ def test_shipped_scenario_passes_end_to_end(stack: LocalStack, tmp_path: Path, n
         "rto_s",
         "error_budget_burned",
     }
+    if name == "kill-pods":  # evicting every replica at once: the budget keeps one
+        assert kinds(journal, "eviction_refused"), output
+        assert len(kinds(journal, "pod_killed")) == 2, output
     assert f"{name}: PASSED" in output
     token = (stack.root / "admin-token").read_text().strip()
     assert token not in output

@@ -68,12 +68,16 @@ class EventKind(StrEnum):
     SCALED = "scaled"  # previous, replicas
     LOAD_STARTED = "load_started"  # rps, path
     LOAD_STOPPED = "load_stopped"
+    REPLICAS_RESTORED = "replicas_restored"  # previous, replicas; tidying up, not a disruption
     # what the system did
     AUTOSCALED = "autoscaled"  # previous, desired
     POD_STARTED = "pod_started"  # pod, version
     POD_READY = "pod_ready"  # pod
     POD_UNREADY = "pod_unready"  # pod
     POD_GONE = "pod_gone"  # pod
+    EVICTION_REFUSED = "eviction_refused"  # pod, reason; the disruption budget said no
+    ROLLOUT_COMPLETE = "rollout_complete"  # revision
+    ROLLOUT_STALLED = "rollout_stalled"  # revision; no progress within the deadline
     ALERT_PENDING = "alert_pending"  # alert
     ALERT_FIRING = "alert_firing"  # alert
     ALERT_RESOLVED = "alert_resolved"  # alert; was firing, now inactive
@@ -92,6 +96,9 @@ class EventKind(StrEnum):
     ROLLBACK_STARTED = "rollback_started"
     STEADY_STATE_CHECKED = "steady_state_checked"
     RUN_FINISHED = "run_finished"
+    INTERRUPTED = "interrupted"
+    RESTORE_FAILED = "restore_failed"  # action, reason
+    OBSERVATION_FAILED = "observation_failed"  # reason
 
 
 _RESERVED_KEYS = ("t", "kind")

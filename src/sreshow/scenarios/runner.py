@@ -256,7 +256,7 @@ class ScenarioRunner:
         if changes.faulted:
             actions.append(("clear the faults", lambda: _clear_all(ctx)))
         snapshot = platform.snapshot()
-        if changes.revision_changed or snapshot.revision != changes.initial_revision:
+        if snapshot.revision != changes.initial_revision:
             actions.append(("roll back to the first revision", lambda: _roll_back_to_first(ctx)))
         if snapshot.desired != changes.initial_desired:  # by hand or by the autoscaler
             actions.append(("restore the replica count", lambda: _scale_back(ctx)))
@@ -383,7 +383,6 @@ def _clear_all(ctx: StepContext) -> None:
 
 def _roll_back_to_first(ctx: StepContext) -> None:
     revision = ctx.platform.rollback(ctx.changes.initial_revision)
-    ctx.changes.revision_changed = False
     ctx.observer.record("rolled_back", revision=revision)
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from pydantic import BaseModel
 
-from sreshow.errors import ExitCode, PlatformError, SreshowError
+from sreshow.errors import EvictionRefused, ExitCode, PlatformError, SreshowError
 from sreshow.ports import Load, Platform, Snapshot
 from sreshow.scenarios import spec as s
 from sreshow.scenarios.observer import Observer, RunView
@@ -36,8 +36,7 @@ class Changes:
 
     initial_desired: int
     initial_revision: int
-    faulted: set[str] = field(default_factory=set)
-    revision_changed: bool = False
+    faulted: set[str] = field(default_factory=set)  # faults are not in a Snapshot
 
 
 @dataclass
@@ -114,9 +113,7 @@ def _kill(body: s.Kill, ctx: StepContext) -> str:
     for pod in pods:
         try:
             ctx.platform.kill(pod, force=body.force)
-        except PlatformError as e:
-            if "disruption budget" not in str(e):
-                raise
+        except EvictionRefused:
             refused.append(pod)
             ctx.observer.record("eviction_refused", pod=pod, reason="disruption budget")
             continue
@@ -128,7 +125,6 @@ def _kill(body: s.Kill, ctx: StepContext) -> str:
 
 def _deploy(body: s.Deploy, ctx: StepContext) -> str:
     revision = ctx.platform.deploy(body.version, body.broken)
-    ctx.changes.revision_changed = True
     ctx.observer.record("deployed", version=body.version, revision=revision, broken=body.broken)
     return f"version {body.version} as revision {revision}" + (
         f" (a bad release: {body.broken})" if body.broken else ""
@@ -137,7 +133,6 @@ def _deploy(body: s.Deploy, ctx: StepContext) -> str:
 
 def _rollback(body: s.Rollback, ctx: StepContext) -> str:
     revision = ctx.platform.rollback(body.revision)
-    ctx.changes.revision_changed = revision != ctx.changes.initial_revision
     ctx.observer.record("rolled_back", revision=revision)
     return f"to revision {revision}"
 

@@ -21,7 +21,7 @@ from typing import Any
 import httpx
 
 from sreshow.adapters.local.processes import Service
-from sreshow.errors import PlatformError
+from sreshow.errors import EvictionRefused, PlatformError
 
 Handler = Callable[[str, str, dict[str, Any]], tuple[int, dict[str, Any]]]
 MAX_BODY_BYTES = 64 * 1024
@@ -137,6 +137,8 @@ class ControlClient:
             raise PlatformError(
                 f"the supervisor answered {method} {path} with something that is not JSON"
             ) from e
+        if response.status_code == 429:
+            raise EvictionRefused(str(answer.get("error")))
         if response.is_error:
             raise PlatformError(f"the supervisor refused {method} {path}: {answer.get('error')}")
         return answer

@@ -51,7 +51,7 @@ from sreshow.adapters.manifests import MANIFESTS_DIR
 from sreshow.core import reconcile as rs
 from sreshow.core.hpa import HpaMemory, PodSample, decide, spec_from_manifest
 from sreshow.core.timescale import scale_monitoring
-from sreshow.errors import PlatformError, SreshowError
+from sreshow.errors import EvictionRefused, PlatformError, SreshowError
 
 DEPLOYMENT = "sre-app"
 TICK_SECONDS = 0.25
@@ -356,6 +356,8 @@ class Supervisor:
         self.commands.put((lambda: route(body), result))
         try:
             return 200, result.result(timeout=30)
+        except EvictionRefused as e:
+            return 429, {"error": str(e)}  # as Kubernetes' eviction API answers
         except SreshowError as e:
             return 409, {"error": str(e)}
         except (KeyError, TypeError, ValueError) as e:
@@ -415,7 +417,7 @@ class Supervisor:
             return {"killed": name, "force": True}
         observed = [rs.Replica(r.name, r.revision, r.ready) for r in self.replicas.values()]
         if not rs.eviction_allowed(observed, name, PDB_MIN_AVAILABLE):
-            raise PlatformError(
+            raise EvictionRefused(
                 f"evicting {name} would violate the disruption budget (minAvailable "
                 f"{PDB_MIN_AVAILABLE}); use force to kill it anyway"
             )
