@@ -17,6 +17,7 @@ import psutil
 
 import app_idle
 import app_throughput
+import autoscaler_steady
 import cli_startup
 import local_stack
 from report import BenchError, render_checks
@@ -36,11 +37,15 @@ def main(argv: list[str] | None = None) -> int:
     app_settings = app_throughput.Settings.quick() if args.quick else app_throughput.Settings()
     stack_settings = local_stack.Settings.quick() if args.quick else local_stack.Settings()
     idle_settings = app_idle.Settings.quick() if args.quick else app_idle.Settings()
+    steady_settings = (
+        autoscaler_steady.Settings.quick() if args.quick else autoscaler_steady.Settings()
+    )
     try:
         startup = cli_startup.measure(cli_settings)
         throughput = app_throughput.measure(app_settings)
         idle = app_idle.measure(idle_settings)
         stack = local_stack.measure(stack_settings)
+        steady = autoscaler_steady.measure(steady_settings)
     except BenchError as e:
         print(f"bench: error: {e}", file=sys.stderr)
         return 1
@@ -49,6 +54,7 @@ def main(argv: list[str] | None = None) -> int:
         + app_idle.checks(idle)
         + cli_startup.checks(startup)
         + local_stack.checks(stack)
+        + autoscaler_steady.checks(steady)
     )
     sections = [
         machine(),
@@ -56,6 +62,7 @@ def main(argv: list[str] | None = None) -> int:
         app_idle.render(idle),
         cli_startup.render(startup),
         local_stack.render(stack),
+        autoscaler_steady.render(steady, steady_settings),
         "Targets\n\n" + render_checks(checks),
     ]
     print("\n\n".join(sections))

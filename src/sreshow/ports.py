@@ -29,6 +29,7 @@ class ReplicaView:
     version: str
     revision: int
     ready: bool
+    restarts: int = 0  # container restarts (the liveness probe failed too often)
 
 
 @dataclass(frozen=True)
@@ -139,6 +140,7 @@ class LoadWindow:
 
     seconds: float
     answers: tuple[Answer, ...] = ()
+    received: int = 0  # answers received in all so far: the window's last ones are the new
 
     @property
     def answered(self) -> int:

@@ -3,6 +3,8 @@ what the audience reads, and that the live view fits the terminal's height."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from rich.console import Console
 
 from sreshow.cli import run_view
@@ -78,3 +80,16 @@ def test_the_summary_gives_each_measurement_its_real_time_and_each_verdict() -> 
     assert "1m 49s" in text
     assert "✓ HighErrorRate fires within 3m (18 s at time scale 0.1)" in text
     assert "journal: /state/runs/x/journal.json" in text
+
+
+def test_the_live_timeline_places_events_when_seen_and_late_ones_say_when() -> None:
+    cleared = TimelineEvent(7.0, "faults_cleared", {"pods": ["a"]}, seen_t=7.0)
+    recovered = TimelineEvent(7.1, "sli_recovered", {"sli": "availability", "value": 1.0}, 15.4)
+    late = replace(view(0), recent=(cleared, recovered))
+
+    lines = render(run_view.live_layout(late, "high-error-rate", "local", 0.1)).splitlines()
+
+    rows = [line for line in lines if "faults cleared" in line or "SLI recovered" in line]
+    assert "7.0s" in rows[0]
+    assert "15.4s" in rows[1]
+    assert "clients: availability SLI recovered (1.0), since 7.1 s" in rows[1]

@@ -173,12 +173,15 @@ class LocalStack:
 
 
 @contextlib.contextmanager
-def running_stack(state_dir: Path, *args: str) -> Iterator[LocalStack]:
-    """`sreshow up --time-scale 0.1 ARGS`; afterwards `down`, and nothing may be left."""
+def running_stack(
+    state_dir: Path, *args: str, env: dict[str, str] | None = None
+) -> Iterator[LocalStack]:
+    """`sreshow up --time-scale 0.1 ARGS` (with `env` added to the environment); afterwards
+    `down`, and nothing may be left."""
     for tool in STACK_TOOLS:
         require_tool(tool)
     try:
-        up = sreshow(state_dir, "up", "--time-scale", "0.1", *args)
+        up = sreshow(state_dir, "up", "--time-scale", "0.1", *args, env=env)
         assert up.returncode == 0, up.stdout + up.stderr
         stack = LocalStack(state_dir)
         try:

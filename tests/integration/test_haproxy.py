@@ -51,12 +51,6 @@ class Replica:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def set_unready(self, unready: bool) -> None:
-        response = httpx.patch(
-            f"{self.url}/admin/faults", json={"unready": unready}, headers=AUTH, timeout=5
-        )
-        response.raise_for_status()
-
 
 def wait_until(condition: Callable[[], Any], *, within: float, waiting_for: str) -> Any:
     """Poll `condition` every 50 ms until it is truthy (returned); fail after `within` s."""
@@ -98,12 +92,11 @@ def replica_of(client: httpx.Client) -> str:
     return name
 
 
-def wait_for_state(service: HaproxyService, name: str, state: str, within: float) -> None:
-    wait_until(
-        lambda: (server := service.servers().get(name)) is not None and server.state == state,
-        within=within,
-        waiting_for=f"HAProxy to report {name} {state}",
-    )
+def routed(service: HaproxyService, *replicas: Replica) -> None:
+    """Add each replica and route to it, as the supervisor does once it is ready."""
+    for replica in replicas:
+        service.add_server(replica.name, replica.port)
+        service.set_routed(replica.name, True)
 
 
 def haproxy_children() -> list[psutil.Process]:
@@ -114,164 +107,83 @@ def test_two_ready_replicas_share_the_traffic(
     service: HaproxyService, start_replica: Callable[[str], Replica]
 ) -> None:
     first, second = start_replica("sre-app-7d9f5-x2kq4"), start_replica("sre-app-7d9f5-b8mzt")
-    service.add_server(first.name, first.port)
-    service.add_server(second.name, second.port)
-    for replica in (first, second):
-        wait_for_state(service, replica.name, "up", within=3)
+    routed(service, first, second)
 
     with httpx.Client(base_url=service.url, timeout=5) as client:
         served = Counter(replica_of(client) for _ in range(20))
 
     assert served == {first.name: 10, second.name: 10}  # round robin
-    assert service.servers() == {
-        first.name: ServerStatus("127.0.0.1", first.port, "up", "L7OK"),
-        second.name: ServerStatus("127.0.0.1", second.port, "up", "L7OK"),
+    assert service.servers() == {  # the requests each got: what the autoscaler reads
+        first.name: ServerStatus("127.0.0.1", first.port, "up", 10),
+        second.name: ServerStatus("127.0.0.1", second.port, "up", 10),
     }
 
 
-def test_a_replica_added_while_unready_gets_no_request_until_ready(
+def test_a_replica_gets_requests_only_while_routed(
     service: HaproxyService, start_replica: Callable[[str], Replica]
 ) -> None:
-    # HAProxy starts a newly enabled server "up" until its first check; the service
-    # must not let an unready replica take requests in that window.
+    # HAProxy runs no checks: like a Service's endpoints, routing follows the readiness
+    # probe the supervisor runs, and takes effect at once either way.
     ready, late = start_replica("sre-app-7d9f5-ready"), start_replica("sre-app-7d9f5-late1")
-    service.add_server(ready.name, ready.port)
-    wait_for_state(service, ready.name, "up", within=3)
-    late.set_unready(True)
-
-    service.add_server(late.name, late.port)
+    routed(service, ready)
+    service.add_server(late.name, late.port)  # started, not ready yet
     with httpx.Client(base_url=service.url, timeout=5) as client:
-        deadline = time.monotonic() + 1.5  # three check intervals
-        served: Counter[str] = Counter()
-        while time.monotonic() < deadline:
-            served[replica_of(client)] += 1
-        assert service.servers()[late.name] == ServerStatus("127.0.0.1", late.port, "down", "L7STS")
+        before = Counter(replica_of(client) for _ in range(20))
+        state_before = service.servers()[late.name]
 
-        late.set_unready(False)
-        became_ready = time.monotonic()
-        wait_until(
-            lambda: replica_of(client) == late.name, within=3, waiting_for=f"{late.name} traffic"
-        )
-        routed_after = time.monotonic() - became_ready
+        service.set_routed(late.name, True)
+        while_routed = Counter(replica_of(client) for _ in range(20))
 
-    assert served[late.name] == 0, served
-    assert served[ready.name] > 50
-    assert routed_after < 1.5
+        service.set_routed(late.name, False)
+        after = Counter(replica_of(client) for _ in range(20))
+
+    assert before == {ready.name: 20}
+    assert state_before == ServerStatus("127.0.0.1", late.port, "maint", 0)
+    assert while_routed == {ready.name: 10, late.name: 10}
+    assert after == {ready.name: 20}
+    assert service.servers()[late.name].state == "maint"
 
 
-def test_an_unready_replica_leaves_the_rotation_and_returns_when_ready(
-    service: HaproxyService, start_replica: Callable[[str], Replica]
-) -> None:
-    stays, flaps = start_replica("sre-app-7d9f5-stays"), start_replica("sre-app-7d9f5-flaps")
-    for replica in (stays, flaps):
-        service.add_server(replica.name, replica.port)
-        wait_for_state(service, replica.name, "up", within=3)
-
-    with httpx.Client(base_url=service.url, timeout=5) as client:
-        flaps.set_unready(True)
-        turned_unready = time.monotonic()
-        recent: list[str] = []
-
-        def only_stays_answers() -> bool:
-            # Round robin alternates, so ten answers in a row from `stays` mean `flaps` is out.
-            recent.append(replica_of(client))
-            return recent[-10:] == [stays.name] * 10
-
-        wait_until(only_stays_answers, within=5, waiting_for=f"{flaps.name} to leave the rotation")
-        left_after = time.monotonic() - turned_unready
-        while_unready = Counter(replica_of(client) for _ in range(20))
-        state_while_unready = service.servers()[flaps.name]
-
-        flaps.set_unready(False)
-        turned_ready = time.monotonic()
-        wait_until(
-            lambda: replica_of(client) == flaps.name, within=5, waiting_for=f"{flaps.name} back"
-        )
-        back_after = time.monotonic() - turned_ready
-
-    assert left_after < 2.0
-    assert while_unready == {stays.name: 20}
-    assert state_while_unready == ServerStatus("127.0.0.1", flaps.port, "down", "L7STS")
-    assert back_after < 2.0
-
-
-def test_a_killed_replica_costs_clients_nothing_and_is_marked_down(
+def test_a_killed_replica_costs_clients_at_most_the_request_it_was_answering(
     service: HaproxyService, start_replica: Callable[[str], Replica]
 ) -> None:
     survivor, victim = start_replica("sre-app-7d9f5-lives"), start_replica("sre-app-7d9f5-dies1")
-    for replica in (survivor, victim):
-        service.add_server(replica.name, replica.port)
-        wait_for_state(service, replica.name, "up", within=3)
+    routed(service, survivor, victim)
 
     outcomes: Counter[str] = Counter()
-    served_after_kill: Counter[str] = Counter()
     slowest = 0.0
-    with (
-        httpx.Client(base_url=service.url, timeout=10) as client,
-        DownWatch(service, victim.name) as watch,
-    ):
+    with httpx.Client(base_url=service.url, timeout=10) as client:
         for i in range(200):  # a steady stream, one request every ~20 ms
             if i == 50:
                 os.kill(victim.process.pid, signal.SIGKILL)
-                watch.killed_at = time.monotonic()
+            if i == 60:  # the supervisor notices within a tick and removes it
+                service.remove_server(victim.name)
             sent = time.monotonic()
             try:
-                response = client.get("/api/data")
-                outcomes[str(response.status_code)] += 1
-                if watch.killed_at is not None and response.status_code == 200:
-                    served_after_kill[response.json()["replica"]] += 1
+                outcomes[str(client.get("/api/data").status_code)] += 1
             except httpx.TransportError as e:
                 outcomes[type(e).__name__] += 1
             slowest = max(slowest, time.monotonic() - sent)
             time.sleep(0.02)
 
-    assert outcomes == {"200": 200}
-    assert served_after_kill == {survivor.name: 150}
-    # A retry after a failed connect may wait `timeout connect` (1 s) once the dead
-    # replica is marked down, so one request can be slow; none may hang.
+    # A request sent to the dead replica is retried on the survivor (refused connection,
+    # or closed with no answer). The one a SIGKILL cuts off mid-answer cannot be: HAProxy
+    # has passed its status line on, so the client sees a truncated response. One client
+    # has one request in flight: at most one lost, and only that way.
+    failed = {outcome: n for outcome, n in outcomes.items() if outcome != "200"}
+    assert outcomes["200"] >= 199, outcomes
+    assert set(failed) <= {"RemoteProtocolError"}, outcomes
     assert slowest < 2.0
-    assert watch.marked_down_after is not None
-    assert watch.marked_down_after < 2.0
-    assert service.servers()[victim.name].check_status == "L4CON"  # connection refused
-
-    service.remove_server(victim.name)
     assert list(service.servers()) == [survivor.name]
-
-
-class DownWatch:
-    """Polls HAProxy in a thread for when server `name` turns down after `killed_at`."""
-
-    def __init__(self, service: HaproxyService, name: str) -> None:
-        self.service, self.name = service, name
-        self.killed_at: float | None = None
-        self.marked_down_after: float | None = None
-        self._done = threading.Event()
-        self._thread = threading.Thread(target=self._watch)
-
-    def _watch(self) -> None:
-        while not self._done.wait(0.02) and self.marked_down_after is None:
-            killed_at = self.killed_at
-            if killed_at is not None and self.service.servers()[self.name].state == "down":
-                self.marked_down_after = time.monotonic() - killed_at
-
-    def __enter__(self) -> DownWatch:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self._done.set()
-        self._thread.join(timeout=5)
 
 
 def test_a_drained_replica_gets_no_new_requests_and_is_then_removed(
     service: HaproxyService, start_replica: Callable[[str], Replica]
 ) -> None:
     stays, leaves = start_replica("sre-app-7d9f5-stay2"), start_replica("sre-app-7d9f5-leave")
-    for replica in (stays, leaves):
-        service.add_server(replica.name, replica.port)
-        wait_for_state(service, replica.name, "up", within=3)
+    routed(service, stays, leaves)
 
-    service.drain_server(leaves.name)  # what the supervisor does before a SIGTERM
+    service.set_routed(leaves.name, False)  # what the supervisor does before a SIGTERM
     with httpx.Client(base_url=service.url, timeout=5) as client:
         served = Counter(replica_of(client) for _ in range(20))
     drained = service.servers()[leaves.name]
@@ -282,7 +194,7 @@ def test_a_drained_replica_gets_no_new_requests_and_is_then_removed(
     assert list(service.servers()) == [stays.name]
 
 
-def test_no_server_up_means_a_quick_503(
+def test_no_server_routed_means_a_quick_503(
     service: HaproxyService, start_replica: Callable[[str], Replica]
 ) -> None:
     with httpx.Client(base_url=service.url, timeout=5) as client:
@@ -290,27 +202,15 @@ def test_no_server_up_means_a_quick_503(
         empty = client.get("/api/data")
         empty_took = time.monotonic() - started
 
-        nowhere = free_port()  # nothing listens there: the server stays down
-        service.add_server("sre-app-7d9f5-gone1", nowhere)
-        wait_until(
-            lambda: service.servers()["sre-app-7d9f5-gone1"].check_status == "L4CON",
-            within=3,
-            waiting_for="the first failed check",
-        )
-        started = time.monotonic()
-        all_down = client.get("/api/data")
-        all_down_took = time.monotonic() - started
-
         unready = start_replica("sre-app-7d9f5-unrdy")
-        unready.set_unready(True)
-        service.add_server(unready.name, unready.port)
+        service.add_server(unready.name, unready.port)  # added, never routed
         started = time.monotonic()
-        not_ready = client.get("/api/data")
-        not_ready_took = time.monotonic() - started
+        not_routed = client.get("/api/data")
+        not_routed_took = time.monotonic() - started
 
-    assert (empty.status_code, all_down.status_code, not_ready.status_code) == (503, 503, 503)
-    assert max(empty_took, all_down_took, not_ready_took) < 0.5
-    assert service.servers()["sre-app-7d9f5-gone1"].state == "down"
+    assert (empty.status_code, not_routed.status_code) == (503, 503)
+    assert max(empty_took, not_routed_took) < 0.5
+    assert service.servers()[unready.name].requests == 0
 
 
 def test_removing_an_unknown_server_names_it(service: HaproxyService) -> None:
@@ -347,8 +247,7 @@ def test_remove_lets_a_request_in_flight_finish(
     service: HaproxyService, start_replica: Callable[[str], Replica]
 ) -> None:
     replica = start_replica("sre-app-7d9f5-slow1")
-    service.add_server(replica.name, replica.port)
-    wait_for_state(service, replica.name, "up", within=3)
+    routed(service, replica)
     answers: list[int] = []
     with httpx.Client(base_url=service.url, timeout=10) as client:
         request = threading.Thread(

@@ -646,7 +646,8 @@ def test_the_sink_answers_like_slack_and_records_each_message(tmp_path: Path) ->
 
     lines = [json.loads(line) for line in record.read_text().splitlines()]
     assert len(lines) == 2
-    assert set(lines[0]) == {"received_at", "status", "alerts", "text", "payload"}
+    assert set(lines[0]) == {"received_at", "status", "alerts", "text", "payload", "delivered_to"}
+    assert lines[0]["delivered_to"] == "local sink"
     assert before <= lines[0]["received_at"] <= time.time()
     assert lines[0]["status"] == "firing"
     assert lines[0]["alerts"] == ["PodsDown"]
@@ -671,3 +672,49 @@ def test_read_notifications_skips_a_line_cut_short(tmp_path: Path) -> None:
     with NotificationSink(record):  # a restarted sink appends to it, private again
         assert stat.S_IMODE(record.stat().st_mode) == 0o600
     assert len(read_notifications(record)) == 1
+
+
+def test_with_a_slack_webhook_the_sink_relays_each_message_and_records_the_delivery(
+    tmp_path: Path,
+) -> None:
+    # The user's "Slack": another sink, which answers exactly as Slack's webhooks do.
+    with NotificationSink(tmp_path / "slack.jsonl") as slack:
+        slack_url = slack.url
+        relay_record = tmp_path / "notifications.jsonl"
+        with NotificationSink(relay_record, relay_to=slack_url) as relay:
+            answer = httpx.post(relay.url, json=SLACK_BODY, timeout=5)
+            delivered = time.time()
+        assert (answer.status_code, answer.text) == (200, "ok")
+
+    (received,) = read_notifications(tmp_path / "slack.jsonl")
+    (relayed,) = read_notifications(relay_record)
+    assert received.payload == SLACK_BODY  # the message as Alertmanager wrote it
+    assert relayed.is_about("PodsDown", "firing")
+    assert (relayed.delivered_to, relayed.delivered) == ("slack", True)
+    # Delivered once Slack took it: not before Slack received it.
+    assert received.received_at <= relayed.received_at <= delivered
+    assert slack_url not in relay_record.read_text()
+
+
+def test_a_message_slack_refuses_is_answered_so_alertmanager_retries_and_not_delivered(
+    tmp_path: Path,
+) -> None:
+    with NotificationSink(tmp_path / "slack.jsonl") as slack:
+        revoked = slack.url.rsplit("/", 1)[0] + "/revoked"  # Slack: 404 no_service
+        record = tmp_path / "notifications.jsonl"
+        with NotificationSink(record, relay_to=revoked) as relay:
+            refused = httpx.post(relay.url, json=SLACK_BODY, timeout=5)
+        nowhere = f"http://127.0.0.1:{free_port()}/services/T/B/x"
+        with NotificationSink(record, relay_to=nowhere) as relay:
+            unreachable = httpx.post(relay.url, json=SLACK_BODY, timeout=5)
+
+    assert (refused.status_code, refused.text) == (404, "relay_refused")
+    assert (unreachable.status_code, unreachable.text) == (502, "relay_failed")
+    first, second = read_notifications(record)
+    assert first.error == "the Slack webhook answered 404"
+    assert second.error == "the Slack webhook failed: ConnectError"
+    assert not first.delivered
+    assert not second.delivered
+    assert read_notifications(tmp_path / "slack.jsonl") == []
+    assert "revoked" not in record.read_text()
+    assert nowhere not in record.read_text()

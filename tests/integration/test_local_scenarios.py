@@ -16,7 +16,8 @@ from typing import Any
 import psutil
 import pytest
 
-from sreshow.adapters.local.supervisor import CPU_WINDOW_SECONDS, REPLICA_GRACE_SECONDS
+from sreshow.adapters.local.autoscaler import MIN_WINDOW_SECONDS as CPU_WINDOW_SECONDS
+from sreshow.adapters.local.supervisor import REPLICA_GRACE_SECONDS
 from sreshow.errors import PlatformError
 from tests.integration.localstack import LocalStack, running_stack, wait_until, watching_service
 

@@ -1,8 +1,9 @@
 """A scenario run stopped by Ctrl-C (SIGINT) or SIGTERM at several points, on a real
 local stack: it ends with exit 130 after cleaning up — no fault left on any replica, no
 load, the replica count and the revision restored — also when a second Ctrl-C arrives
-during the cleanup. And a scenario whose expectation cannot be met ends with exit 1
-and names it."""
+during the cleanup, and when the only one arrives during the final cleanup (then the
+verdict is judged as usual and kept). And a scenario whose expectation cannot be met
+ends with exit 1 and names it."""
 
 from __future__ import annotations
 
@@ -26,6 +27,19 @@ from tests.integration.test_scenarios import assert_left_as_found, run_scenario
 pytestmark = pytest.mark.integration
 
 SRESHOW = (sys.executable, "-m", "sreshow")
+
+
+def assert_restored(stack: LocalStack) -> None:
+    """Left as found, and back to two ready replicas of a complete rollout."""
+    assert_left_as_found(stack)
+    wait_until(
+        lambda: (
+            stack.state()["rollout"] == "complete"
+            and sum(r["ready"] for r in stack.state()["replicas"]) == 2
+        ),
+        within=30,
+        waiting_for="two ready replicas after the cleanup",
+    )
 
 
 @pytest.fixture(scope="module")
@@ -106,15 +120,7 @@ def interrupt(
     journal = json.loads((tmp_path / "journal.json").read_text())
     assert journal["interrupted"] is True, output
     assert journal["verdict"] == "failed"
-    assert_left_as_found(stack)
-    wait_until(
-        lambda: (
-            stack.state()["rollout"] == "complete"
-            and sum(r["ready"] for r in stack.state()["replicas"]) == 2
-        ),
-        within=30,
-        waiting_for="two ready replicas after the cleanup",
-    )
+    assert_restored(stack)
     return output, journal
 
 
@@ -159,6 +165,33 @@ def test_a_second_ctrl_c_during_cleanup_does_not_abandon_it(
     )
 
     assert "still cleaning up" in output
+
+
+def test_ctrl_c_during_the_final_cleanup_exits_130_with_the_verdict_kept(
+    stack: LocalStack, tmp_path: Path
+) -> None:
+    run = ScenarioProcess(stack, tmp_path, "kill-pods")
+    try:
+        run.wait_for_line("rollback block", within=300)  # every step has run
+        run.process.send_signal(signal.SIGINT)
+        code = run.finish()
+    finally:
+        run.close()
+    output = "".join(run.output)
+
+    assert code == 130, output
+    assert "still cleaning up" in output
+    journal = json.loads((tmp_path / "journal.json").read_text())
+    assert (journal["interrupted"], journal["exit_code"]) == (True, 130), output
+    steps = [step for step in journal["steps"] if step["phase"] == "steps"]
+    assert steps, output
+    assert all(step["passed"] for step in steps), output
+    met = all(expectation["passed"] for expectation in journal["expectations"])
+    assert journal["verdict"] == ("passed" if met else "failed"), output  # judged, not forced
+    assert any(
+        e["kind"] == "interrupted" and e.get("during") == "cleanup" for e in journal["events"]
+    ), output
+    assert_restored(stack)
 
 
 def test_sigterm_cleans_up_like_ctrl_c(stack: LocalStack, tmp_path: Path) -> None:

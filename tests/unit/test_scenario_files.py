@@ -20,7 +20,7 @@ from sreshow.scenarios.loader import (
     shipped_names,
     shipped_scenarios,
 )
-from sreshow.scenarios.plan import describe_expectation, describe_step, plan_lines
+from sreshow.scenarios.plan import RunClock, describe_expectation, describe_step, plan_lines
 from sreshow.scenarios.spec import STEP_KINDS, ScenarioSpec
 
 # The names the contract promises (docs/architecture.md).
@@ -624,6 +624,45 @@ def parse_step(text: str) -> BaseModel:
 )
 def test_each_step_reads_as_one_line(text: str, words: str) -> None:
     assert describe_step(parse_step(text)) == words
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("sleep: 20s", "sleep 20s (2 s at time scale 0.1)"),
+        (
+            "wait_for_alert: {alert: HighErrorRate, state: firing, within: 4m}",
+            "wait for HighErrorRate firing (within 4m, 24 s at time scale 0.1)",
+        ),
+        (  # 6 s scaled, but no wait is bounded under 10 s: the bound it gets
+            "wait_for: {replicas_ready: all, within: 1m}",
+            "wait until every replica is ready (within 1m, 10 s at time scale 0.1)",
+        ),
+        (
+            "wait_for_notification: {alert: PodsDown, within: 9m}",
+            "wait for the PodsDown firing notification (within 9m, 54 s at time scale 0.1)",
+        ),
+        (
+            "load: {rps: 5, duration: 2m}",
+            "start load: 5 requests per second on /api/data for 2m (12 s at time scale 0.1)",
+        ),
+        ("scale: {replicas: 0}", "scale to 0 replicas"),
+    ],
+)
+def test_during_a_run_a_step_says_what_its_durations_became(text: str, words: str) -> None:
+    assert describe_step(parse_step(text), RunClock(time_scale=0.1, min_wait=10)) == words
+
+
+def test_at_time_scale_1_a_step_reads_as_written_unless_a_bound_was_raised() -> None:
+    clock = RunClock(time_scale=1, min_wait=10)
+
+    assert describe_step(parse_step("sleep: 20s"), clock) == "sleep 20s"
+    assert describe_step(parse_step("wait_for: {rollout: stalled, within: 2m}"), clock) == (
+        "wait until the rollout is stalled (within 2m)"
+    )
+    assert describe_step(parse_step("wait_for: {rollout: stalled, within: 5s}"), clock) == (
+        "wait until the rollout is stalled (within 5s, 10 s at time scale 1)"
+    )
 
 
 def test_every_step_kind_has_its_own_words() -> None:

@@ -61,6 +61,24 @@ KILL_PODS = (
     ev(10.0, "run_finished", verdict="passed"),
 )
 
+# `kill-pods` as the observer records it: one eviction, then all (the budget refuses one);
+# the service stays healthy, capacity is short until each replacement is ready.
+KILL_PODS_CAPACITY = (
+    ev(0.0, "run_started", scenario="kill-pods"),
+    ev(1.0, "load_started", rps=5, path="/api/data"),
+    ev(3.0, "pod_killed", pod="sre-app-1", force=False),
+    ev(3.2, "replicas_short", ready=1, desired=2),
+    ev(3.3, "pod_gone", pod="sre-app-1"),
+    ev(3.4, "pod_started", pod="sre-app-2", version="1.0.0"),
+    ev(5.9, "pod_ready", pod="sre-app-2"),
+    ev(6.0, "replicas_whole", ready=2, desired=2),
+    ev(8.0, "pod_killed", pod="sre-app-0", force=False),
+    ev(8.1, "eviction_refused", pod="sre-app-2", reason="disruption budget"),
+    ev(8.2, "replicas_short", ready=1, desired=2),
+    ev(11.5, "replicas_whole", ready=2, desired=2),
+    ev(14.0, "load_stopped"),
+)
+
 # `bad-config`: scaled 2 -> 0, PodsDown fires, scaled back 0 -> 2, PodsDown resolves.
 BAD_CONFIG = (
     ev(0.0, "run_started", scenario="bad-config"),
@@ -129,6 +147,48 @@ def test_a_kill_pods_run_heals_itself_without_an_alert() -> None:
     )
 
 
+def test_a_kill_pods_run_recovers_when_every_replica_is_ready_again() -> None:
+    metrics = run_metrics(KILL_PODS_CAPACITY, alerts=("PodsDown",))
+
+    # From the first kill (no remediation) to whole again after the last shortfall.
+    assert metrics.time_to_recover_s == pytest.approx(8.5)
+    assert metrics.rto_s == 0.0  # clients were served throughout: the RTO rule is unchanged
+    assert "time_to_recover_s" not in metrics.reasons
+
+
+def test_replicas_still_short_at_the_end_never_recovered() -> None:
+    metrics = run_metrics(KILL_PODS_CAPACITY[:-2], alerts=("PodsDown",))
+
+    assert metrics.time_to_recover_s is None
+    assert metrics.reasons["time_to_recover_s"] == (
+        "never recovered: the replicas were never all ready again"
+    )
+
+
+def test_recovery_is_the_latest_of_resolved_healthy_and_whole() -> None:
+    events = [
+        *BAD_CONFIG,
+        ev(15.1, "replicas_short", ready=0, desired=2),
+        ev(19.0, "replicas_whole", ready=2, desired=2),
+    ]
+    assert run_metrics(events, alerts=("PodsDown",)).time_to_recover_s == pytest.approx(7.0)
+
+    late_replica = [*events[:-1], ev(25.0, "replicas_whole", ready=2, desired=2)]
+    assert run_metrics(late_replica, alerts=("PodsDown",)).time_to_recover_s == pytest.approx(10.0)
+
+
+def test_a_shortfall_before_the_first_disruption_does_not_count() -> None:
+    events = [
+        ev(0.5, "replicas_short", ready=1, desired=2),
+        ev(1.5, "replicas_whole", ready=2, desired=2),
+        ev(2.0, "fault_injected", pods=PODS, faults={"error_rate": 0.01}),
+    ]
+
+    metrics = run_metrics(events)
+    assert metrics.time_to_recover_s is None
+    assert metrics.reasons["time_to_recover_s"].startswith("nothing to recover from")
+
+
 def test_a_bad_config_run_scaling_to_zero_and_back() -> None:
     metrics = run_metrics(BAD_CONFIG, alerts=("PodsDown",))
 
@@ -152,7 +212,8 @@ def test_an_alert_that_never_fires_is_not_detected_rather_than_an_error() -> Non
     }
     assert metrics.reasons["time_to_detect_s"] == "not detected: HighErrorRate never fired"
     assert metrics.reasons["time_to_recover_s"] == (
-        "nothing to recover from: no alert fired and the service stayed healthy"
+        "nothing to recover from: no alert fired, the service stayed healthy "
+        "and every replica stayed ready"
     )
 
 
@@ -376,6 +437,29 @@ class TestTimelineEvent:
     def test_details_cannot_shadow_t_or_kind(self) -> None:
         with pytest.raises(ValueError, match="cannot be named t"):
             TimelineEvent(1.0, "pod_ready", {"t": 5, "pod": "p"})
+        with pytest.raises(ValueError, match="cannot be named seen_t"):
+            TimelineEvent(1.0, "pod_ready", {"seen_t": 5})
+
+    def test_an_event_seen_late_keeps_when_it_happened_and_says_when_it_was_seen(self) -> None:
+        late = TimelineEvent(9.0, "sli_recovered", {"sli": "availability"}, seen_t=17.44)
+        on_time = TimelineEvent(9.0, "pod_ready", {"pod": "p"}, seen_t=9.3)
+
+        assert (late.shown_t, late.dated_back) == (17.44, True)
+        assert (on_time.shown_t, on_time.dated_back) == (9.3, False)
+        assert late.as_json() == {
+            "t": 9.0,
+            "kind": "sli_recovered",
+            "sli": "availability",
+            "seen_t": 17.44,
+        }
+        assert on_time.as_json() == {"t": 9.0, "kind": "pod_ready", "pod": "p"}
+        assert TimelineEvent.from_json(late.as_json()) == late
+        assert TimelineEvent(2.0, "pod_ready").shown_t == 2.0
+
+    @pytest.mark.parametrize("seen_t", [float("nan"), True, "3"])
+    def test_seen_time_must_be_a_finite_number(self, seen_t: Any) -> None:
+        with pytest.raises(ValueError, match="seen_t must be"):
+            TimelineEvent(1.0, "pod_ready", seen_t=seen_t)
 
     @pytest.mark.parametrize("t", [float("nan"), float("inf"), "1"])
     def test_time_must_be_a_finite_number(self, t: Any) -> None:
@@ -465,6 +549,8 @@ _EVENT_BODIES = st.one_of(
     ),
     st.just(("service_unhealthy", {"reason": "no replica ready"})),
     st.just(("service_healthy", {})),
+    st.just(("replicas_short", {"ready": 1, "desired": 2})),
+    st.just(("replicas_whole", {"ready": 2, "desired": 2})),
     st.just(("narration", {"text": "meanwhile"})),
 )
 _RUNS = st.lists(

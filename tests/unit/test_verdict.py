@@ -292,7 +292,8 @@ class TestRecovery:
 
         assert not result.passed
         assert result.detail == (
-            "nothing to recover from: no alert fired and the service stayed healthy"
+            "nothing to recover from: no alert fired, the service stayed healthy "
+            "and every replica stayed ready"
         )
 
     def test_metrics_built_by_hand_still_explain_a_missing_value(self) -> None:

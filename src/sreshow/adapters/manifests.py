@@ -52,15 +52,19 @@ def monitoring_files(kustomization_dir: Path) -> dict[str, str]:
     }
 
 
-def _load_kustomization(directory: Path) -> dict[str, Any]:
-    path = directory / "kustomization.yaml"
+def load_manifest(path: Path, what: str) -> dict[str, Any]:
+    """A shipped YAML file that holds one mapping (`what` names it in errors, exit 2)."""
     try:
         loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as e:
-        raise UsageError(f"{path}: cannot read the kustomization ({e}); restore it from git") from e
+        raise UsageError(f"{path}: cannot read the {what} ({e}); restore it from git") from e
     if not isinstance(loaded, dict):
-        raise UsageError(f"{path}: not a kustomization (expected a mapping)")
+        raise UsageError(f"{path}: not a {what} (expected a mapping); restore it from git")
     return loaded
+
+
+def _load_kustomization(directory: Path) -> dict[str, Any]:
+    return load_manifest(directory / "kustomization.yaml", "kustomization")
 
 
 def _file_entries(generator: dict[str, Any]) -> list[tuple[str, str]]:

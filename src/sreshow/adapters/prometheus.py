@@ -6,7 +6,9 @@ Errors become PlatformError naming the server and the query, with the next step.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Literal
 
 import httpx
@@ -32,6 +34,21 @@ class AlertRule:
     state: AlertState
     labels: dict[str, str]
     active_at: str | None
+
+
+@dataclass(frozen=True)
+class Target:
+    """One scrape target of a job: its labels after relabelling and its last scrape."""
+
+    job: str
+    labels: dict[str, str]
+    health: Literal["up", "down", "unknown"]
+
+
+@dataclass(frozen=True)
+class RuleGroup:
+    name: str
+    last_evaluation: float | None  # Unix time; None before the first evaluation
 
 
 class PrometheusClient:
@@ -78,6 +95,26 @@ class PrometheusClient:
                 )
         return rules
 
+    def targets(self) -> list[Target]:
+        """Every active scrape target and its health."""
+        data = self._get("/api/v1/targets", {"state": "active"})
+        return [
+            Target(
+                job=str(target["labels"].get("job", "")),
+                labels=dict(target["labels"]),
+                health=target.get("health", "unknown"),
+            )
+            for target in data["activeTargets"]
+        ]
+
+    def rule_groups(self) -> list[RuleGroup]:
+        """Every rule group and when it was last evaluated."""
+        data = self._get("/api/v1/rules", {})
+        return [
+            RuleGroup(group["name"], _unix_time(group.get("lastEvaluation")))
+            for group in data["groups"]
+        ]
+
     def _get(self, path: str, params: dict[str, str]) -> dict[str, Any]:
         try:
             response = self._client.get(path, params=params)
@@ -101,3 +138,19 @@ class PrometheusClient:
             )
         data: dict[str, Any] = body["data"]
         return data
+
+
+def _unix_time(text: str | None) -> float | None:
+    """An RFC 3339 time as Prometheus writes it (nanoseconds, `Z` or an offset); None for
+    none or Go's zero time (never evaluated)."""
+    match = _RFC3339.fullmatch(text or "")
+    if match is None or match["date"].startswith("0001-"):
+        return None
+    offset = "+00:00" if match["offset"] == "Z" else match["offset"]
+    seconds = datetime.fromisoformat(match["date"] + offset).timestamp()
+    return seconds + float("0." + (match["fraction"] or "0"))
+
+
+_RFC3339 = re.compile(
+    r"(?P<date>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(?P<fraction>\d+))?(?P<offset>Z|[+-]\d\d:\d\d)"
+)

@@ -104,6 +104,12 @@ def _autoscaler(status: StackStatus) -> Table:
         measured = hpa.utilization.get(resource)
         shown = "unknown" if measured is None else f"{measured:.0f}%"
         table.add_row(resource, f"{shown} of request (target {target:g}%)")
+    if status.record.time_scale != 1:
+        table.add_row(
+            "counts",
+            "CPU as in real time: the stack's probes and scrapes, "
+            f"{1 / status.record.time_scale:g}x as frequent here, at their real-time rate",
+        )
     if hpa.last_event:
         table.add_row("last scaling", f"{hpa.last_event}: {hpa.last_event_reason}")
     return table
@@ -140,11 +146,16 @@ def _slis(status: StackStatus) -> Table:
 
 def _notifications(status: StackStatus) -> Table:
     table = Table(title="Last notifications", title_justify="left", show_edge=False)
-    for column in ("received", "status", "alerts"):
+    for column in ("received", "status", "alerts", "delivered to"):
         table.add_column(column)
     for notification in status.notifications:
         received = dt.datetime.fromtimestamp(notification.received_at).strftime("%H:%M:%S")
-        table.add_row(received, notification.status, ", ".join(notification.alerts))
+        where = (
+            Text(f"not delivered: {notification.error}", style="red")
+            if notification.error
+            else notification.delivered_to
+        )
+        table.add_row(received, notification.status, ", ".join(notification.alerts), where)
     return table
 
 

@@ -34,7 +34,8 @@ def live_layout(
     view: RunView, scenario: str, platform: str, time_scale: float, height: int = 40
 ) -> RenderableType:
     """The live screen: the step, replicas, autoscaler, alerts, clients, narration, and
-    as much of the timeline (newest last) as fits in `height` lines."""
+    as much of the timeline (newest last, each at the time it was seen) as fits in
+    `height` lines."""
     header = Text.assemble(
         ("sreshow ", "bold"),
         (scenario, "bold cyan"),
@@ -55,7 +56,7 @@ def live_layout(
     panel_lines = max(replicas + 5, len(view.alerts) + 3, 8)
     fixed = 3 + panel_lines + len(view.narration) + bool(view.problem) + 2  # + the box
     for event in view.recent[-max(height - fixed, 3) :]:
-        timeline.add_row(f"{event.t:6.1f}s", describe_event(event))
+        timeline.add_row(f"{event.shown_t:6.1f}s", describe_event(event))
     parts: list[RenderableType] = [header, step, service, panels]
     if view.narration:
         parts.append(narration)

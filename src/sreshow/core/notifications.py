@@ -93,6 +93,12 @@ class Notification:
     alerts: tuple[str, ...]
     text: str
     payload: Any = field(compare=False, hash=False)  # the body as it came, decoded
+    delivered_to: str = "local sink"  # or "slack": the user's webhook took it
+    error: str = ""  # why the user's webhook refused it (then it was not delivered)
+
+    @property
+    def delivered(self) -> bool:
+        return not self.error
 
     @property
     def title(self) -> str:
@@ -136,4 +142,12 @@ def notification_from_record(record: object) -> Notification:
         raise ValueError("alerts must be a list of alert names")
     if not isinstance(text, str):
         raise ValueError("text must be a string")
-    return Notification(float(received_at), known, tuple(alerts), text, record.get("payload"))
+    return Notification(
+        float(received_at),
+        known,
+        tuple(alerts),
+        text,
+        record.get("payload"),
+        delivered_to=str(record.get("delivered_to") or "local sink"),
+        error=str(record.get("error") or ""),
+    )

@@ -1,10 +1,14 @@
 """One run's timeline of events, and the metrics derived from it.
 
 Every observation of a run (a fault injected, a pod gone, an alert firing, a Slack
-message delivered) is a `TimelineEvent`: `t` seconds since the run started, a `kind`
-(`EventKind`) and JSON-able details. `run_metrics()` reads a run's events and says how
-fast the system noticed, told someone and healed. Times are measured on the stack's
-own clock; `RunMetrics.real_time()` gives the real-time equivalents.
+message delivered) is a `TimelineEvent`: `t` seconds since the run started (when it
+happened), a `kind` (`EventKind`) and JSON-able details. Some events are seen after
+they happened and dated back (an SLI change from the clients' answers, a notification
+from its delivery, an autoscaler decision from its log): those also carry `seen_t`,
+when the run saw them, which is the order a live view tells them in. `run_metrics()`
+reads a run's events and says how fast the system noticed, told someone and healed.
+Times are measured on the stack's own clock; `RunMetrics.real_time()` gives the
+real-time equivalents.
 
 Disruptions: `fault_injected`, `pod_killed`, `deployed`, and `scaled` to fewer
 replicas than before. Remediations: `faults_cleared`, `rolled_back`, and `scaled` to
@@ -24,11 +28,13 @@ every alert does.
                        was replaced).
     recovered_at       the latest of: for every alert that fired at
                        t >= disruption_at, the first `alert_resolved` after its last
-                       firing; and, if the service went unhealthy at
-                       t >= disruption_at, the first `service_healthy` after the
-                       last `service_unhealthy`. None if one is missing (not
-                       recovered) or if no alert fired and the service never went
-                       unhealthy (nothing to recover from).
+                       firing; if the service went unhealthy at t >= disruption_at,
+                       the first `service_healthy` after the last
+                       `service_unhealthy`; and, if the replicas went short at
+                       t >= disruption_at, the first `replicas_whole` after the last
+                       `replicas_short`. None if one is missing (not recovered) or
+                       if no alert fired, the service never went unhealthy and the
+                       replicas never went short (nothing to recover from).
     time_to_recover    max(0, recovered_at - recovery_from).
     rto                0.0 if the service never went unhealthy at
                        t >= disruption_at; otherwise the first `service_healthy`
@@ -54,6 +60,7 @@ from typing import Any
 from sreshow.core.slo import BudgetInputs, check_time_scale, error_budget_burned
 
 NOT_AVAILABLE = "—"
+LATE_SECONDS = 0.5  # an event seen later than this after it happened says when it happened
 
 
 class EventKind(StrEnum):
@@ -75,6 +82,9 @@ class EventKind(StrEnum):
     POD_READY = "pod_ready"  # pod
     POD_UNREADY = "pod_unready"  # pod
     POD_GONE = "pod_gone"  # pod
+    POD_RESTARTED = "pod_restarted"  # pod, restarts; its liveness probe failed too often
+    REPLICAS_SHORT = "replicas_short"  # ready, desired; fewer ready than wanted
+    REPLICAS_WHOLE = "replicas_whole"  # ready, desired; every wanted replica ready again
     EVICTION_REFUSED = "eviction_refused"  # pod, reason; the disruption budget said no
     ROLLOUT_COMPLETE = "rollout_complete"  # revision
     ROLLOUT_STALLED = "rollout_stalled"  # revision; no progress within the deadline
@@ -101,22 +111,23 @@ class EventKind(StrEnum):
     OBSERVATION_FAILED = "observation_failed"  # reason
 
 
-_RESERVED_KEYS = ("t", "kind")
+_RESERVED_KEYS = ("t", "kind", "seen_t")
 
 
 @dataclass(frozen=True)
 class TimelineEvent:
-    """Something that happened `t` seconds after the run started."""
+    """Something that happened `t` seconds after the run started (and was seen at
+    `seen_t`, when known)."""
 
     t: float
     kind: str
     details: Mapping[str, Any] = field(default_factory=dict)  # JSON-able values
+    seen_t: float | None = None
 
     def __post_init__(self) -> None:
-        if isinstance(self.t, bool) or not isinstance(self.t, int | float):
-            raise ValueError(f"a timeline event's t must be a number, not {self.t!r}")
-        if not math.isfinite(self.t):
-            raise ValueError(f"a timeline event's t must be finite, not {self.t!r}")
+        _check_time("t", self.t)
+        if self.seen_t is not None:
+            _check_time("seen_t", self.seen_t)
         if not isinstance(self.kind, str) or not self.kind:
             raise ValueError(f"a timeline event's kind must be a non-empty string: {self.kind!r}")
         clashing = [key for key in _RESERVED_KEYS if key in self.details]
@@ -125,21 +136,40 @@ class TimelineEvent:
         # A read-only copy: the caller's dict may change, the event may not.
         object.__setattr__(self, "details", MappingProxyType(dict(self.details)))
 
+    @property
+    def shown_t(self) -> float:
+        """When the run saw it: where a live line puts it."""
+        return self.t if self.seen_t is None else self.seen_t
+
+    @property
+    def dated_back(self) -> bool:
+        """Seen more than `LATE_SECONDS` after it happened (its sentence says when)."""
+        return self.shown_t - self.t > LATE_SECONDS
+
     def as_json(self) -> dict[str, Any]:
-        """`{"t": <rounded to ms>, "kind": ..., **details}`, as the journal stores it."""
-        return {"t": round(self.t, 3), "kind": str(self.kind), **self.details}
+        """`{"t": <rounded to ms>, "kind": ..., **details}`, as the journal stores it,
+        with `seen_t` too when it was dated back."""
+        late = {"seen_t": round(self.shown_t, 3)} if self.dated_back else {}
+        return {"t": round(self.t, 3), "kind": str(self.kind), **self.details, **late}
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> TimelineEvent:
         """The event `as_json()` wrote; ValueError if `t` or `kind` is missing or odd."""
-        t, kind = data.get("t"), data.get("kind")
+        t, kind, seen_t = data.get("t"), data.get("kind"), data.get("seen_t")
         if isinstance(t, bool) or not isinstance(t, int | float) or not isinstance(kind, str):
             raise ValueError(
                 f"a timeline event needs a number `t` and a string `kind`, got t={t!r}, "
                 f"kind={kind!r}"
             )
         details = {key: value for key, value in data.items() if key not in _RESERVED_KEYS}
-        return cls(float(t), kind, details)
+        return cls(float(t), kind, details, None if seen_t is None else float(seen_t))
+
+
+def _check_time(name: str, value: object) -> None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"a timeline event's {name} must be a number, not {value!r}")
+    if not math.isfinite(value):
+        raise ValueError(f"a timeline event's {name} must be finite, not {value!r}")
 
 
 @dataclass(frozen=True)
@@ -366,8 +396,12 @@ def _recovered_at(
         if name is not None:
             last_firing[name] = index
     unhealthy = [i for i, e in enumerate(after) if e.kind == EventKind.SERVICE_UNHEALTHY]
-    if not last_firing and not unhealthy:
-        return None, "nothing to recover from: no alert fired and the service stayed healthy"
+    short = [i for i, e in enumerate(after) if e.kind == EventKind.REPLICAS_SHORT]
+    if not last_firing and not unhealthy and not short:
+        return None, (
+            "nothing to recover from: no alert fired, the service stayed healthy "
+            "and every replica stayed ready"
+        )
 
     ends: list[float] = []
     still_firing: list[str] = []
@@ -391,11 +425,22 @@ def _recovered_at(
         if healthy is None:
             return None, "never recovered: the service never became healthy again"
         ends.append(healthy.t)
+    if short:
+        whole = _first_after(after, short[-1], EventKind.REPLICAS_WHOLE)
+        if whole is None:
+            return None, "never recovered: the replicas were never all ready again"
+        ends.append(whole.t)
     return max(ends), ""
 
 
 def _healthy_after(after: Sequence[TimelineEvent], index: int) -> TimelineEvent | None:
-    return next((e for e in after[index + 1 :] if e.kind == EventKind.SERVICE_HEALTHY), None)
+    return _first_after(after, index, EventKind.SERVICE_HEALTHY)
+
+
+def _first_after(
+    after: Sequence[TimelineEvent], index: int, kind: EventKind
+) -> TimelineEvent | None:
+    return next((e for e in after[index + 1 :] if e.kind == kind), None)
 
 
 def _rto(after: Sequence[TimelineEvent], disruption_at: float) -> float | None:

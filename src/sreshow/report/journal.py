@@ -8,9 +8,12 @@
      expectations: [{expectation, passed, detail}], steps: [...], requests: {...},
      steady_state: {before, after}, events: [{t, kind, ...}]}
 
-Times in `events` are seconds since the run started. Nothing secret goes in: the
-runner's events carry pod names, fault levels and alert names, never a token or URL
-with a secret in it.
+Times in `events` are seconds since the run started: `t` when it happened (the events
+are in that order), and for an event the run saw more than half a second later (an
+SLI change dated from the answers, a notification, an autoscaler decision) also
+`seen_t`, when it was seen. `steady_state` has no `after` when the run was interrupted.
+Nothing secret goes in: the runner's events carry pod names, fault levels and alert
+names, never a token or URL with a secret in it.
 """
 
 from __future__ import annotations

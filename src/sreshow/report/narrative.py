@@ -1,5 +1,10 @@
 """Timeline events as sentences: one line each, for the live view, plain output and
-reports."""
+reports.
+
+A line is placed at the time the run saw its event, so lines read in the order they
+came; an event dated back (seen more than half a second after it happened) says when
+it happened: `clients: availability SLI recovered (1.0), since 9.0 s`.
+"""
 
 from __future__ import annotations
 
@@ -29,7 +34,11 @@ _SENTENCES: dict[str, Callable[[Mapping[str, Any]], str]] = {
         f"(time scale {d.get('time_scale')})"
     ),
     "run_finished": lambda _: "the run is over",
-    "interrupted": lambda _: "interrupted: cleaning up",
+    "interrupted": lambda d: (
+        "interrupted during the cleanup: it was finished first"
+        if d.get("during") == "cleanup"
+        else "interrupted: cleaning up"
+    ),
     "step_started": lambda d: (
         f"{'rollback ' if d.get('phase') == 'rollback' else ''}"
         f"step {d.get('index')}: {d.get('step')}"
@@ -47,6 +56,15 @@ _SENTENCES: dict[str, Callable[[Mapping[str, Any]], str]] = {
     "pod_ready": lambda d: f"pod {d.get('pod')} is ready",
     "pod_unready": lambda d: f"pod {d.get('pod')} is not ready",
     "pod_gone": lambda d: f"pod {d.get('pod')} is gone",
+    "pod_restarted": lambda d: (
+        f"pod {d.get('pod')} restarted by its liveness probe (restart {d.get('restarts')})"
+    ),
+    "replicas_short": lambda d: (
+        f"capacity short: {d.get('ready')} of {d.get('desired')} replicas ready"
+    ),
+    "replicas_whole": lambda d: (
+        f"capacity whole again: {d.get('ready')} of {d.get('desired')} replicas ready"
+    ),
     "deployed": lambda d: (
         f"deployed version {d.get('version')} (revision {d.get('revision')})"
         + (f", a bad release ({d.get('broken')})" if d.get("broken") else "")
@@ -87,15 +105,34 @@ _SENTENCES: dict[str, Callable[[Mapping[str, Any]], str]] = {
 }
 
 
+# Events that begin a state: dated back, they hold "since" then; others happened "at".
+_STATES = frozenset(
+    {
+        "sli_breached",
+        "sli_recovered",
+        "service_unhealthy",
+        "service_healthy",
+        "replicas_short",
+        "replicas_whole",
+    }
+)
+
+
 def describe_event(event: TimelineEvent) -> str:
-    """One sentence for one event (unknown kinds: the kind and its details)."""
+    """One sentence for one event (unknown kinds: the kind and its details), and when it
+    happened if it was seen late."""
     sentence = _SENTENCES.get(event.kind)
     if sentence is None:
         details = " ".join(f"{k}={v}" for k, v in event.details.items())
-        return f"{event.kind} {details}".strip()
-    return sentence(event.details)
+        text = f"{event.kind} {details}".strip()
+    else:
+        text = sentence(event.details)
+    if event.dated_back:
+        text += f", {'since' if event.kind in _STATES else 'at'} {event.t:.1f} s"
+    return text
 
 
 def event_line(event: TimelineEvent) -> str:
-    """`[  12.3s] alert HighErrorRate FIRING`: what a pipe or a log gets per event."""
-    return f"[{event.t:7.1f}s] {describe_event(event)}"
+    """`[  12.3s] alert HighErrorRate FIRING`: what a pipe or a log gets per event, at
+    the time the run saw it."""
+    return f"[{event.shown_t:7.1f}s] {describe_event(event)}"

@@ -38,6 +38,7 @@ class ThreadedLoad:
         self._clients = clients
         self._lock = threading.Lock()
         self._sent = self._ok = self._bad = self._skipped = 0
+        self._received = 0  # answers in all, also those gone from the window
         self._in_flight = 0
         self._answers: deque[Answer] = deque()
         self._stop = threading.Event()
@@ -91,7 +92,7 @@ class ThreadedLoad:
         with self._lock:
             while self._answers and self._answers[0].at < cutoff:
                 self._answers.popleft()
-            return LoadWindow(WINDOW_SECONDS, tuple(self._answers))
+            return LoadWindow(WINDOW_SECONDS, tuple(self._answers), self._received)
 
     def _schedule(self, rps: float, path: str, limit: float) -> None:
         interval = 1 / rps
@@ -128,3 +129,4 @@ class ThreadedLoad:
             self._ok += not bad
             self._bad += bad
             self._answers.append(Answer(now, bad, now - begun))
+            self._received += 1

@@ -2,11 +2,16 @@
 
 One background thread polls the platform (the deployment every `POLL_SECONDS`, alerts
 and notifications every `ALERT_POLL_SECONDS`) and the load generator's clients, and
-records what changed: pods started, ready, gone; the autoscaler's decisions; alerts
-pending, firing, resolved; notifications delivered; the clients' SLIs breached and
-recovered; the service unhealthy and healthy again. The runner records its own actions
-on the same timeline. The live view and the runner's waits read the same `RunView`,
-so what the audience sees is what the runner decides on.
+records what changed: pods started, ready, restarted, gone; capacity short and whole
+again; the autoscaler's decisions; alerts pending, firing, resolved; notifications
+delivered; the clients' SLIs breached and recovered; the service unhealthy and healthy
+again. The runner records its own actions on the same timeline. The live view and the
+runner's waits read the same `RunView`, so what the audience sees is what the runner
+decides on.
+
+Every event is stamped with the time the run saw it (`seen_t`), one event at a time,
+and handed to the listener in that order: a piped log reads in time order even when
+an event is dated back to when it happened (`t`).
 """
 
 from __future__ import annotations
@@ -17,10 +22,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from sreshow.core.sli import SliPolicy, sli_changes
-from sreshow.core.timeline import TimelineEvent
+from sreshow.core.sli import SliPolicy, SliTracker
+from sreshow.core.timeline import EventKind, TimelineEvent
 from sreshow.errors import PlatformError
 from sreshow.ports import AlertState, Load, LoadStats, LoadWindow, Platform, Snapshot
+from sreshow.scenarios.capacity import CapacityWatch
 
 POLL_SECONDS = 0.25
 ALERT_POLL_SECONDS = 0.5
@@ -66,13 +72,16 @@ class Observer:
         self._on_event = on_event
         self._events: list[TimelineEvent] = []
         self._lock = threading.Lock()
+        # Held while an event is stamped and told, so listeners get events in the order
+        # they were seen; reentrant, so code holding it may record.
+        self._telling = threading.RLock()
         self._view = RunView()
         self._alerts: dict[str, AlertState] = {}
         self._notifications_seen = 0
-        self._breached: set[str] = set()
-        self._sli_policy = SliPolicy(objective, LATENCY_THRESHOLD_SECONDS)
-        self._sli_since: dict[str, float] = {}  # an SLI's last change: older answers are past
+        self._sli_tracker = SliTracker(SliPolicy(objective, LATENCY_THRESHOLD_SECONDS))
+        self._answers_seen = 0  # the load's answers the SLIs have counted
         self._sli_changed_at = 0.0  # (run time) when an SLI last changed
+        self._capacity = CapacityWatch()
         self._serving = True
         self._serving_changed_at = 0.0  # (run time) when replicas last started/stopped serving
         self._stop = threading.Event()
@@ -97,20 +106,25 @@ class Observer:
         return time.monotonic() - self.started
 
     def record(self, kind: str, t: float | None = None, **details: Any) -> TimelineEvent:
-        """Add an event (now, unless `t` says when) and tell the listener."""
-        event = TimelineEvent(self.now() if t is None else t, kind, details)
-        with self._lock:
-            self._events.append(event)
-            recent = (*self._view.recent, event)[-RECENT_EVENTS:]
-            narration = self._view.narration
-            if kind == "narration":
-                narration = (*narration, str(details.get("text", "")))[-3:]
-            self._view = replace(self._view, recent=recent, narration=narration)
-        if self._on_event is not None:
-            self._on_event(event)
+        """Add an event that happened now (or at `t`, if earlier) and tell the listener."""
+        with self._telling:
+            seen = self.now()
+            event = TimelineEvent(seen if t is None else min(t, seen), kind, details, seen)
+            if kind == EventKind.SCALED:
+                self._capacity.run_scaled(details.get("previous", 0), details.get("replicas", 0))
+            with self._lock:
+                self._events.append(event)
+                recent = (*self._view.recent, event)[-RECENT_EVENTS:]
+                narration = self._view.narration
+                if kind == "narration":
+                    narration = (*narration, str(details.get("text", "")))[-3:]
+                self._view = replace(self._view, recent=recent, narration=narration)
+            if self._on_event is not None:
+                self._on_event(event)
         return event
 
     def events(self) -> list[TimelineEvent]:
+        """Every event so far, in the order they happened."""
         with self._lock:
             return sorted(self._events, key=lambda e: e.t)
 
@@ -138,6 +152,10 @@ class Observer:
             return
         previous = self._view.snapshot
         self._pods(previous, snapshot)
+        with self._telling:  # the runner's own scale step tells the watch under it too
+            capacity = self._capacity.update(previous, snapshot)
+            if capacity is not None:
+                self.record(capacity.kind, ready=capacity.ready, desired=capacity.desired)
         for change in self.platform.autoscaler_changes():
             if change.at >= self.started_at:
                 self.record(
@@ -193,6 +211,8 @@ class Observer:
             old = before.get(name)
             if old is None:
                 self.record("pod_started", pod=name, version=replica.version)
+            if old is not None and replica.restarts > old.restarts:
+                self.record("pod_restarted", pod=name, restarts=replica.restarts)
             if replica.ready and (old is None or not old.ready):
                 self.record("pod_ready", pod=name)
             elif old is not None and old.ready and not replica.ready:
@@ -227,27 +247,23 @@ class Observer:
         self._notifications_seen = len(notifications)
 
     def _slis(self, window: LoadWindow) -> None:
-        changes = sli_changes(window.answers, self._breached, self._sli_policy, self._sli_since)
-        for change in changes:
-            self._sli_since[change.sli] = change.at
+        new, self._answers_seen = window.received - self._answers_seen, window.received
+        for change in self._sli_tracker.update(window.answers, new):
             at = max(0.0, change.at - self.started)
             self._sli_changed_at = at
-            if change.breached:
-                self._breached.add(change.sli)
-                self.record("sli_breached", t=at, sli=change.sli, value=round(change.value, 4))
-            else:
-                self._breached.discard(change.sli)
-                self.record("sli_recovered", t=at, sli=change.sli, value=round(change.value, 4))
+            kind = "sli_breached" if change.breached else "sli_recovered"
+            self.record(kind, t=at, sli=change.sli, value=round(change.value, 4))
 
     def _health(self, snapshot: Snapshot) -> tuple[bool, str]:
         """What users feel: some replica serving, and no client SLI breached. Fewer ready
-        replicas than desired (a pod replaced, the autoscaler adding some) is capacity,
-        shown with the replicas, not an outage."""
+        replicas than desired (a pod replaced, the autoscaler adding some) is capacity
+        (`replicas_short`, `replicas_whole`), not an outage."""
         serving = snapshot.desired > 0 and snapshot.ready > 0
         if serving != self._serving:
             self._serving, self._serving_changed_at = serving, self.now()
         if not serving:
             return False, f"no replica ready ({snapshot.ready}/{snapshot.desired})"
-        if self._breached:
-            return False, "clients see " + " and ".join(sorted(self._breached)) + " breached"
+        if self._sli_tracker.breached:
+            breached = " and ".join(sorted(self._sli_tracker.breached))
+            return False, f"clients see {breached} breached"
         return True, ""

@@ -2,18 +2,38 @@
 
 Pure functions over the parsed spec; `sreshow scenario show`, the `--dry-run` plan
 and the runner's narration all say a step the same way. Durations are shown as
-written (real time); the runner scales them.
+written (real time); given the run's `RunClock`, a step also says what the run makes
+of a duration when that differs: `sleep 20s (2 s at time scale 0.1)`, `wait until
+every replica is ready (within 1m, 10 s at time scale 0.1)` — a wait's bound is
+scaled but never shorter than the clock's `min_wait`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel
 
 from sreshow.core.durations import format_duration
+from sreshow.core.timeline import format_seconds
 from sreshow.scenarios import spec as s
+
+
+@dataclass(frozen=True)
+class RunClock:
+    """How a run spends a written (real-time) duration on a stack at `time_scale`."""
+
+    time_scale: float = 1.0
+    min_wait: float = 0.0  # no wait is bounded shorter: processes and rules take real time
+
+    def scaled(self, seconds: float) -> float:
+        return seconds * self.time_scale
+
+    def bound(self, seconds: float) -> float:
+        """How long a wait written as `seconds` may take."""
+        return max(self.scaled(seconds), self.min_wait)
 
 
 def duration(seconds: float) -> str:
@@ -26,13 +46,32 @@ def percent(fraction: float) -> str:
     return f"{fraction * 100:g}%"
 
 
-def describe_step(step: BaseModel) -> str:
-    """One line for a parsed step: `wait for HighErrorRate firing (within 3m)`."""
-    return _STEP_WORDS[s.step_kind(step)](s.step_body(step))
+def describe_step(step: BaseModel, clock: RunClock | None = None) -> str:
+    """One line for a parsed step: `wait for HighErrorRate firing (within 3m)`; given the
+    run's clock, also what the run makes of its duration."""
+    return _STEP_WORDS[s.step_kind(step)](s.step_body(step), clock)
 
 
-def _load(load: s.Load) -> str:
-    until = f" for {duration(load.duration)}" if load.duration else ""
+def _scaled(seconds: float, clock: RunClock | None) -> str:
+    """`20s`, or `20s (2 s at time scale 0.1)` when the run takes another time for it."""
+    if clock is None or clock.scaled(seconds) == seconds:
+        return duration(seconds)
+    return f"{duration(seconds)} ({_at_scale(clock.scaled(seconds), clock)})"
+
+
+def _within(seconds: float, clock: RunClock | None) -> str:
+    """`within 3m`, or `within 3m, 18 s at time scale 0.1`: the bound the wait is given."""
+    if clock is None or clock.bound(seconds) == seconds:
+        return f"within {duration(seconds)}"
+    return f"within {duration(seconds)}, {_at_scale(clock.bound(seconds), clock)}"
+
+
+def _at_scale(seconds: float, clock: RunClock) -> str:
+    return f"{format_seconds(seconds)} at time scale {clock.time_scale:g}"
+
+
+def _load(load: s.Load, clock: RunClock | None) -> str:
+    until = f" for {_scaled(load.duration, clock)}" if load.duration else ""
     return f"start load: {load.rps:g} requests per second on {load.path}{until}"
 
 
@@ -56,27 +95,30 @@ def _scale(scale: s.Scale) -> str:
     return f"scale to {scale.replicas} replica{'' if scale.replicas == 1 else 's'}"
 
 
-def _wait_for_notification(wait: s.WaitForNotification) -> str:
-    return f"wait for the {wait.alert} {wait.status} notification (within {duration(wait.within)})"
+def _wait_for_notification(wait: s.WaitForNotification, clock: RunClock | None) -> str:
+    return f"wait for the {wait.alert} {wait.status} notification ({_within(wait.within, clock)})"
 
 
-_STEP_WORDS: dict[str, Callable[[Any], str]] = {
-    "inject": lambda inject: f"inject {_faults(inject)} on {inject.targets.describe()}",
-    "clear_faults": lambda _: "clear every fault",
+# Each kind in words, given its body and (during a run) the run's clock.
+_STEP_WORDS: dict[str, Callable[[Any, RunClock | None], str]] = {
+    "inject": lambda inject, _: f"inject {_faults(inject)} on {inject.targets.describe()}",
+    "clear_faults": lambda _, __: "clear every fault",
     "load": _load,
-    "stop_load": lambda _: "stop the load",
-    "kill": _kill,
-    "deploy": _deploy,
-    "rollback": _rollback,
-    "scale": _scale,
-    "wait_for_alert": lambda wait: (
-        f"wait for {wait.alert} {wait.state} (within {duration(wait.within)})"
+    "stop_load": lambda _, __: "stop the load",
+    "kill": lambda kill, _: _kill(kill),
+    "deploy": lambda deploy, _: _deploy(deploy),
+    "rollback": lambda rollback, _: _rollback(rollback),
+    "scale": lambda scale, _: _scale(scale),
+    "wait_for_alert": lambda wait, clock: (
+        f"wait for {wait.alert} {wait.state} ({_within(wait.within, clock)})"
     ),
     "wait_for_notification": _wait_for_notification,
-    "wait_for": lambda wait: f"wait until {describe_check(wait)} (within {duration(wait.within)})",
-    "sleep": lambda seconds: f"sleep {duration(seconds)}",
-    "narrate": lambda text: f"say: {text}",
-    "pause": lambda pause: f"pause: {pause.prompt!r} (skipped with --auto)",
+    "wait_for": lambda wait, clock: (
+        f"wait until {describe_check(wait)} ({_within(wait.within, clock)})"
+    ),
+    "sleep": lambda seconds, clock: f"sleep {_scaled(seconds, clock)}",
+    "narrate": lambda text, _: f"say: {text}",
+    "pause": lambda pause, _: f"pause: {pause.prompt!r} (skipped with --auto)",
 }
 
 

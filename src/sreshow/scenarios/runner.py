@@ -8,19 +8,21 @@
     restore what the run changed and the block did not: faults, load, version, replicas
     steady state again (not after an interrupt) → metrics → expectations → verdict
 
-While the rollback block and the restore run, SIGINT and SIGTERM are noted, not obeyed:
-a second Ctrl-C never leaves a fault behind. The result carries the exit code.
+From the rollback block on, SIGINT and SIGTERM are noted, not obeyed: a second Ctrl-C
+never leaves a fault behind. One noted after the steps had all passed ends the run
+with exit 130 too, once the cleanup is done (the check of the steady state is skipped,
+the verdict judged as usual). A caller that still has cleaning up to do after `run()`
+(stopping the load, writing the journal) routes signals to `on_signal` until it is
+done, and `interrupted_during_cleanup` says whether one came. The result carries the
+exit code.
 """
 
 from __future__ import annotations
 
 import signal
-import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass, field
-from types import FrameType
 from typing import Literal
 
 from pydantic import BaseModel
@@ -40,6 +42,7 @@ from sreshow.ports import Load, Platform
 from sreshow.scenarios import spec as s
 from sreshow.scenarios.observer import Observer, RunView
 from sreshow.scenarios.plan import describe_check, describe_step
+from sreshow.scenarios.signals import routed_signals
 from sreshow.scenarios.steps import (
     WAIT_KINDS,
     Changes,
@@ -109,7 +112,8 @@ class ScenarioRunner:
         self.load = load
         self.hooks = hooks
         self._shielded = False
-        self._interrupted = False
+        self._interrupted = False  # the steps were cut short by a signal
+        self._signal_during_cleanup = False
         self._outcomes: list[StepOutcome] = []
         self._steady: dict[str, str] = {}
 
@@ -121,46 +125,60 @@ class ScenarioRunner:
             objective=self.spec.slo.objective,
             on_event=self.hooks.on_event,
         )
-        error, code = "", ExitCode.PASSED
-        with _signals(self._on_signal), observer:
-            if self.hooks.on_observer is not None:
-                self.hooks.on_observer(observer)
-            first = self.platform.snapshot()
-            changes = Changes(initial_desired=first.desired, initial_revision=first.revision)
-            ctx = StepContext(self.platform, self.load, observer, changes, self.hooks.ask)
-            observer.record(
-                "run_started",
-                scenario=self.spec.name,
-                platform=self.platform.name,
-                time_scale=self.platform.time_scale,
-            )
-            try:
-                self._steady_state(ctx, "before")
-                self._run_steps(ctx, self.spec.steps, "steps")
-            except KeyboardInterrupt:  # Ctrl-C, or SIGTERM as Interrupted
-                self._interrupted = True
-                error, code = "interrupted", ExitCode.INTERRUPTED
-                observer.record("interrupted")
-            except StepFailed as e:
-                error, code = str(e), ExitCode.VERDICT_FAILED
-            except SreshowError as e:
-                error, code = str(e), e.exit_code
-            finally:
-                self._shielded = True
-                self._clean_up(ctx)
-            if code == ExitCode.PASSED:
+        with routed_signals(self.on_signal):
+            with observer:
+                if self.hooks.on_observer is not None:
+                    self.hooks.on_observer(observer)
+                first = self.platform.snapshot()
+                changes = Changes(initial_desired=first.desired, initial_revision=first.revision)
+                ctx = StepContext(self.platform, self.load, observer, changes, self.hooks.ask)
+                observer.record(
+                    "run_started",
+                    scenario=self.spec.name,
+                    platform=self.platform.name,
+                    time_scale=self.platform.time_scale,
+                )
                 try:
-                    self._steady_state(ctx, "after")
-                except StepFailed as e:
-                    error, code = str(e), ExitCode.VERDICT_FAILED
-                except SreshowError as e:
-                    error, code = str(e), e.exit_code
-            observer.record("run_finished")
-            duration = observer.now()
-            events = observer.events()
-        return self._result(started_at, duration, events, error, code)
+                    error, code = self._steps(ctx)
+                except KeyboardInterrupt:  # Ctrl-C, or SIGTERM as Interrupted
+                    self._interrupted = True
+                    error, code = "interrupted", ExitCode.INTERRUPTED
+                    observer.record("interrupted")
+                finally:
+                    self._shielded = True
+                    self._clean_up(ctx)
+                if code == ExitCode.PASSED and not self._signal_during_cleanup:
+                    error, code = self._steady_state_again(ctx)
+                if self._signal_during_cleanup and not self._interrupted:
+                    observer.record("interrupted", during="cleanup")
+                observer.record("run_finished")
+                duration = observer.now()
+                events = observer.events()
+            return self._result(started_at, duration, events, error, code)
 
     # --- phases -------------------------------------------------------------------------
+
+    def _steps(self, ctx: StepContext) -> tuple[str, ExitCode]:
+        """The steady state, then the steps: what stopped them, and the exit code so far.
+        (A signal raises through here, also from within these handlers, to `run()`.)"""
+        try:
+            self._steady_state(ctx, "before")
+            self._run_steps(ctx, self.spec.steps, "steps")
+        except StepFailed as e:
+            return str(e), ExitCode.VERDICT_FAILED
+        except SreshowError as e:
+            return str(e), e.exit_code
+        return "", ExitCode.PASSED
+
+    def _steady_state_again(self, ctx: StepContext) -> tuple[str, ExitCode]:
+        """The steady state after the cleanup: what failed, and the exit code."""
+        try:
+            self._steady_state(ctx, "after")
+        except StepFailed as e:
+            return str(e), ExitCode.VERDICT_FAILED
+        except SreshowError as e:
+            return str(e), e.exit_code
+        return "", ExitCode.PASSED
 
     def _run_steps(
         self, ctx: StepContext, steps: Sequence[BaseModel], phase: Literal["steps", "rollback"]
@@ -169,9 +187,10 @@ class ScenarioRunner:
         block it is noted and the block goes on."""
         for index, step in enumerate(steps, start=1):
             kind = s.step_kind(step)
-            if phase == "rollback" and self._interrupted and kind in WAIT_KINDS | {"narrate"}:
+            interrupted = self._interrupted or self._signal_during_cleanup
+            if phase == "rollback" and interrupted and kind in WAIT_KINDS | {"narrate"}:
                 continue  # interrupted: restore, do not linger
-            description = describe_step(step)
+            description = describe_step(step, ctx.clock)
             prefix = "rollback " if phase == "rollback" else ""
             ctx.observer.set_step(f"{prefix}{index}. {description}")
             started = ctx.observer.now()
@@ -223,7 +242,7 @@ class ScenarioRunner:
             took = wait_until(
                 ctx,
                 ctx.bound(self.spec.steady_state.within),
-                lambda _: not failing(),
+                lambda _: self._signal_during_cleanup or not failing(),
                 f"the steady state ({when} the steps)",
                 lambda: f"; not holding: {', '.join(failing())}",
             )
@@ -231,6 +250,8 @@ class ScenarioRunner:
             self._steady[when] = "failed"
             ctx.observer.record("steady_state_checked", when=when, holds=False, failing=failing())
             raise
+        if self._signal_during_cleanup:  # Ctrl-C after the cleanup: not checked, as asked
+            return
         self._steady[when] = "held"
         ctx.observer.record("steady_state_checked", when=when, holds=True, after_s=round(took, 2))
 
@@ -314,6 +335,8 @@ class ScenarioRunner:
         )
         if code == ExitCode.PASSED and verdict == "failed":
             code = ExitCode.VERDICT_FAILED
+        if self._signal_during_cleanup:
+            code = ExitCode.INTERRUPTED
         return ScenarioResult(
             scenario=self.spec.name,
             summary=self.spec.summary,
@@ -327,7 +350,7 @@ class ScenarioRunner:
             expectations=results,
             steps=tuple(self._outcomes),
             events=tuple(events),
-            interrupted=self._interrupted,
+            interrupted=self._interrupted or self._signal_during_cleanup,
             error=error,
             steady_state=dict(self._steady),
             slo_objective=self.spec.slo.objective,
@@ -367,10 +390,19 @@ class ScenarioRunner:
 
     # --- signals ------------------------------------------------------------------------
 
-    def _on_signal(self, signum: int) -> None:
+    @property
+    def interrupted_during_cleanup(self) -> bool:
+        """A signal came once the cleanup had begun (also after `run()` returned)."""
+        return self._signal_during_cleanup
+
+    def on_signal(self, signum: int) -> None:
+        """SIGINT or SIGTERM: end the steps (Interrupted); from the cleanup on, note it."""
         if self._shielded:
+            self._signal_during_cleanup = True
             self.hooks.say("still cleaning up: faults, load and replicas first; one moment")
             return
+        # Shielded at once: a second signal, however soon, cannot cut the cleanup short.
+        self._shielded = True
         raise Interrupted(signal.Signals(signum).name)
 
 
@@ -408,21 +440,3 @@ def _load_seconds(events: Sequence[TimelineEvent]) -> float:
     if since is not None and events:
         total += events[-1].t - since
     return total
-
-
-@contextmanager
-def _signals(handler: Callable[[int], None]) -> Iterator[None]:
-    """Route SIGINT and SIGTERM to `handler` (main thread only; elsewhere leave them)."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def on_signal(signum: int, _: FrameType | None) -> None:
-        handler(signum)
-
-    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield
-    finally:
-        for sig, old in previous.items():
-            signal.signal(sig, old)

@@ -3,7 +3,8 @@
 A step either acts (and records what it did on the timeline) or waits for something
 the observer sees. Every wait has a bound: the duration the file gives, scaled by the
 stack's time scale, but never less than `MIN_WAIT_SECONDS` — a process start, a scrape
-or a rule evaluation takes real time whatever the scale.
+or a rule evaluation takes real time whatever the scale. A wait's note says how long it
+took, and at a time scale other than 1 what that is in real time.
 """
 
 from __future__ import annotations
@@ -14,11 +15,12 @@ from dataclasses import dataclass, field
 
 from pydantic import BaseModel
 
+from sreshow.core.timeline import format_seconds
 from sreshow.errors import EvictionRefused, ExitCode, PlatformError, SreshowError
 from sreshow.ports import Load, Platform, Snapshot
 from sreshow.scenarios import spec as s
 from sreshow.scenarios.observer import Observer, RunView
-from sreshow.scenarios.plan import describe_check
+from sreshow.scenarios.plan import RunClock, describe_check
 
 MIN_WAIT_SECONDS = 10.0
 WAIT_POLL_SECONDS = 0.2
@@ -51,12 +53,22 @@ class StepContext:
     def time_scale(self) -> float:
         return self.platform.time_scale
 
+    @property
+    def clock(self) -> RunClock:
+        return RunClock(self.time_scale, MIN_WAIT_SECONDS)
+
     def scaled(self, seconds: float) -> float:
-        return seconds * self.time_scale
+        return self.clock.scaled(seconds)
 
     def bound(self, seconds: float) -> float:
         """How long a wait written as `seconds` may take here."""
-        return max(self.scaled(seconds), MIN_WAIT_SECONDS)
+        return self.clock.bound(seconds)
+
+    def measured_text(self, seconds: float) -> str:
+        """`10.6 s`, and at a time scale other than 1 `10.6 s (1m 46s real time)`."""
+        if self.time_scale == 1:
+            return f"{seconds:.1f} s"
+        return f"{seconds:.1f} s ({format_seconds(seconds / self.time_scale)} real time)"
 
 
 def run_step(step: BaseModel, ctx: StepContext) -> str:
@@ -146,7 +158,7 @@ def _scale(body: s.Scale, ctx: StepContext) -> str:
 
 def _sleep(seconds: float, ctx: StepContext) -> str:
     time.sleep(ctx.scaled(seconds))
-    return f"waited {ctx.scaled(seconds):.1f} s"
+    return f"waited {ctx.measured_text(ctx.scaled(seconds))}"
 
 
 def _narrate(text: str, ctx: StepContext) -> str:
@@ -179,7 +191,7 @@ def _wait_for_alert(body: s.WaitForAlert, ctx: StepContext) -> str:
         return f" (it is {ctx.observer.view().alerts.get(body.alert, 'inactive')})"
 
     took = wait_until(ctx, ctx.bound(body.within), reached, f"{body.alert} {body.state}", why_not)
-    return f"{body.alert} {body.state} after {took:.1f} s"
+    return f"{body.alert} {body.state} after {ctx.measured_text(took)}"
 
 
 def _wait_for_notification(body: s.WaitForNotification, ctx: StepContext) -> str:
@@ -193,7 +205,7 @@ def _wait_for_notification(body: s.WaitForNotification, ctx: StepContext) -> str
     took = wait_until(
         ctx, ctx.bound(body.within), reached, f"a {body.status} notification about {body.alert}"
     )
-    return f"delivered after {took:.1f} s"
+    return f"delivered after {ctx.measured_text(took)}"
 
 
 def _wait_for(body: s.WaitFor, ctx: StepContext) -> str:
@@ -204,7 +216,7 @@ def _wait_for(body: s.WaitFor, ctx: StepContext) -> str:
         describe_check(body),
         lambda: f" ({observed_condition(body, ctx.observer.view())})",
     )
-    return f"{describe_check(body)} after {took:.1f} s"
+    return f"{describe_check(body)} after {ctx.measured_text(took)}"
 
 
 def condition_holds(condition: s.Condition, view: RunView, platform: Platform) -> bool:

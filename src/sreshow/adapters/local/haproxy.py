@@ -10,9 +10,11 @@ into `PlatformError`:
     PlatformError
     └── HaproxyRefused      HAProxy answered a command with an error (`.reply`)
 
-Routing follows Kubernetes readiness: a server gets requests only while HTTP
-`GET /ready` answers 200 (checked every 500 ms; down after 2 failures, up after 1
-success), and a request that hits a dead replica is retried on another one.
+Routing follows Kubernetes readiness, and like a Service's endpoints it has one source:
+the readiness probe the supervisor runs (as the kubelet does). HAProxy runs no health
+checks of its own; a server gets requests only after `set_routed(name, True)`, and a
+request that hits a dead replica before the supervisor has noticed is retried on
+another one.
 """
 
 from __future__ import annotations
@@ -39,10 +41,6 @@ from sreshow.errors import PlatformError
 HAPROXY = Binary("haproxy", debian_package="haproxy", homebrew="haproxy")
 BACKEND = "app"
 
-# Dynamic servers ignore `default-server`, so the check settings travel with every
-# `add server`. 500 ms x 2 failures marks a dead replica down within ~1 s (NOTES).
-SERVER_OPTIONS = "check inter 500 fall 2 rise 1"
-
 # HAProxy accepts letters, digits, '.', '-', '_' and ':' in a server name; checking
 # here also keeps ';' and spaces (command separators on the socket) out of commands.
 _SERVER_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]*")
@@ -63,8 +61,8 @@ class ServerStatus:
 
     address: str
     port: int
-    state: ServerState  # up: gets requests; down: failing checks; maint: disabled
-    check_status: str  # last check: L7OK, L7STS (not 200), L4CON (refused), INI (none yet)
+    state: ServerState  # up: gets requests; maint: not routed (unready, draining, new)
+    requests: int  # HTTP requests HAProxy has sent it (req_tot): the clients' traffic
 
 
 class HaproxyRefused(PlatformError):
@@ -94,9 +92,6 @@ defaults
     # The app's /api/slow answers after up to 5 s; 30 s leaves room for injected latency.
     timeout client 30s
     timeout server 30s
-    # Without it a check must finish within `inter` (500 ms): a replica busy with a CPU
-    # fault would flap out of the Service. A dead one still fails at once (refused).
-    timeout check 1s
 
 frontend service
     bind {LOCALHOST}:{port}
@@ -104,10 +99,8 @@ frontend service
 
 backend {BACKEND}
     balance roundrobin
-    option httpchk GET /ready
-    http-check expect status 200
-    # A replica killed with SIGKILL still looks up until two checks fail; without
-    # these, clients saw every other request fail for about a second (NOTES).
+    # A replica killed with SIGKILL is routed to until the supervisor notices (its next
+    # tick); a refused connection or a request it died on is retried on another one.
     retries 2
     option redispatch 1
     retry-on conn-failure empty-response response-timeout
@@ -189,25 +182,17 @@ class HaproxyService(Service):
             self.socket_path.unlink(missing_ok=True)
 
     def add_server(self, name: str, port: int) -> None:
-        """Add replica `name` on 127.0.0.1:`port`; it gets requests once /ready passes."""
+        """Add replica `name` on 127.0.0.1:`port`, not routed until `set_routed()`."""
         server = _server(name)
         if not 0 < port < 65536:
             raise PlatformError(f"cannot add HAProxy server {server}: port {port} is not valid")
-        self.command(f"add server {server} {LOCALHOST}:{port} {SERVER_OPTIONS}")
-        # A server leaving maintenance starts "up" until its first check, so an unready
-        # replica would get requests for up to one interval: force it down in the same
-        # line (applied together) and let one passing check bring it up.
-        try:
-            self.command(
-                f"enable health {server}; enable server {server}; set server {server} health down"
-            )
-        except PlatformError:
-            self._delete_quietly(server)
-            raise
+        # A server added at runtime starts in maintenance: no request reaches it yet.
+        self.command(f"add server {server} {LOCALHOST}:{port}")
 
-    def drain_server(self, name: str) -> None:
-        """Send replica `name` no new requests; those in flight finish. Before a SIGTERM."""
-        self.command(f"disable server {_server(name)}")
+    def set_routed(self, name: str, routed: bool) -> None:
+        """Send replica `name` requests (ready) or no new ones (unready, draining); those
+        in flight finish either way."""
+        self.command(f"{'enable' if routed else 'disable'} server {_server(name)}")
 
     def remove_server(self, name: str, *, grace_seconds: float = 5.0) -> None:
         """Take replica `name` out of rotation, let in-flight requests finish, delete it.
@@ -259,8 +244,7 @@ class HaproxyService(Service):
                 address=address,
                 port=int(port),
                 state=_state(row["status"]),
-                # "* L7OK" means a check is running right now; the last result is L7OK.
-                check_status=row["check_status"].removeprefix("* "),
+                requests=int(row["req_tot"] or 0),
             )
         return servers
 

@@ -24,7 +24,7 @@ from __future__ import annotations
 import copy
 import json
 import shutil
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -42,13 +42,17 @@ from sreshow.adapters.local.processes import (
     wait_for_http,
 )
 from sreshow.adapters.manifests import MANIFESTS_DIR, monitoring_files
-from sreshow.core.durations import format_duration
+from sreshow.adapters.prometheus import PrometheusClient
+from sreshow.core.cpu import MonitoringSource
+from sreshow.core.durations import format_duration, parse_duration
 from sreshow.core.timescale import Clamp, ScaledMonitoring, scale_monitoring
 from sreshow.errors import PlatformError, UsageError
 from sreshow.files import write_atomically
 
 MONITORING_DIR = MANIFESTS_DIR / "monitoring"
 APP_NAMESPACE = "sre-app"
+POD_JOB = "sre-app"  # the replicas' own metrics (contract: job="sre-app")
+PROBE_JOB = "sre-app-health"  # the blackbox probes of each replica (job="sre-app-health")
 PROMETHEUS_YML = "prometheus/prometheus.yml"
 RULES_PREFIX = "prometheus/rules/"
 ALERTMANAGER_YML = "alertmanager/alertmanager.yml"
@@ -123,6 +127,32 @@ def local_prometheus_config(
     return _GENERATED.format(PROMETHEUS_YML) + yaml.safe_dump(local, sort_keys=False)
 
 
+def pod_scrape_sources(
+    time_scale: float, monitoring_dir: Path = MONITORING_DIR
+) -> list[MonitoringSource]:
+    """The Prometheus jobs that request every replica (its scrape, the blackbox probe),
+    each with its interval in real time and at `time_scale`."""
+    real = monitoring_files(monitoring_dir)
+    scaled = scale_monitoring(real, time_scale).files
+    real_intervals = _pod_job_intervals(real[PROMETHEUS_YML])
+    scaled_intervals = _pod_job_intervals(scaled[PROMETHEUS_YML])
+    return [
+        MonitoringSource(f"prometheus job {job}", real_intervals[job], scaled_intervals[job])
+        for job in real_intervals
+    ]
+
+
+def _pod_job_intervals(prometheus_yml: str) -> dict[str, float]:
+    """Seconds between two requests of each pod-discovering job to one pod."""
+    config = _mapping(_load_yaml(prometheus_yml, PROMETHEUS_YML), PROMETHEUS_YML)
+    default = str((config.get("global") or {}).get("scrape_interval", "1m"))
+    return {
+        str(job.get("job_name")): parse_duration(str(job.get("scrape_interval", default))) / 1000
+        for job in config.get("scrape_configs") or []
+        if isinstance(job, dict) and _discovers_pods(job)
+    }
+
+
 def _discovers_pods(job: dict[str, Any]) -> bool:
     configs = job.get("kubernetes_sd_configs") or []
     return bool(configs) and all(c.get("role") == "pod" for c in configs)
@@ -186,6 +216,27 @@ def write_targets(
         for pod, port in replicas
     ]
     write_atomically(targets_file, json.dumps(entries, indent=2) + "\n", mode=0o644)
+
+
+def unscraped(client: PrometheusClient, pods: Collection[str]) -> str:
+    """Which pod jobs have not yet scraped (or probed) every replica in `pods` with
+    success ('' when both have): a fresh Prometheus shows PodsDown pending until then."""
+    by_job: dict[str, set[str]] = {}
+    for target in client.targets():
+        if target.health == "up" and target.labels.get("pod"):
+            by_job.setdefault(target.job, set()).add(target.labels["pod"])
+    jobs = [job for job in (POD_JOB, PROBE_JOB) if not set(pods) <= by_job.get(job, set())]
+    return f"the first {' and '.join(jobs)} scrape of every replica" if jobs else ""
+
+
+def unsettled_rules(client: PrometheusClient, since: float) -> str:
+    """What keeps the rules from showing the stack as it is ('' when nothing): a group
+    not evaluated since `since` (Unix time), or an alert pending or firing."""
+    stale = [g.name for g in client.rule_groups() if (g.last_evaluation or 0) <= since]
+    if stale:
+        return f"an evaluation of {', '.join(stale)}"
+    active = sorted({rule.name for rule in client.alert_rules() if rule.state != "inactive"})
+    return f"{', '.join(active)} to turn inactive" if active else ""
 
 
 # --- Alertmanager ----------------------------------------------------------------------

@@ -16,7 +16,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import psutil
@@ -25,10 +25,13 @@ from sreshow.adapters.local.control import ControlClient
 from sreshow.adapters.local.processes import Binary, find_binary, port_in_use, wait_for_http
 from sreshow.adapters.local.state import StackDir, StackRecord
 from sreshow.errors import PlatformError, UsageError
+from sreshow.settings import SECRET_VARIABLES
 
 STACK_MARKER = "SRESHOW_LOCAL_STACK"  # in every stack process's environment: its stack dir
 DEFAULT_APP_PORT = 8080
-UP_TIMEOUT_SECONDS = 60.0
+# Replicas start in seconds; then Prometheus must scrape every replica and evaluate its
+# rules (four scrape intervals: a minute at time scale 1).
+UP_TIMEOUT_SECONDS = 120.0
 DOWN_TIMEOUT_SECONDS = 30.0
 SERVICE_READY_SECONDS = 10.0
 
@@ -49,6 +52,10 @@ class UpOptions:
     replicas: int = 2
     port: int | None = None
     version: str = "1.0.0"
+    # The user's secrets (SRESHOW_ADMIN_TOKEN, SRESHOW_SLACK_WEBHOOK_URL); None: the
+    # stack generates a token and notifies its local sink.
+    admin_token: str | None = field(default=None, repr=False)
+    slack_webhook_url: str | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)
@@ -105,6 +112,7 @@ def up(state_dir: Path, options: UpOptions, progress: Callable[[StackRecord], No
     recovered = _clean_up_after_crash(stack)
     check_port(options)
     port = options.port or _default_port()
+    stack.set_secrets(options.admin_token, options.slack_webhook_url)
     supervisor = _start_supervisor(stack, options, port)
     try:
         record = _follow_start(stack, supervisor, options, progress)
@@ -180,7 +188,10 @@ def _start_supervisor(stack: StackDir, options: UpOptions, port: int) -> subproc
         f"--replicas={options.replicas}",
         f"--version={options.version}",
     ]
-    env = {**os.environ, STACK_MARKER: str(stack.root)}
+    # The secrets reach the stack through its 0600 files only: a replica would prefer a
+    # token in its environment to the stack's file.
+    env = {k: v for k, v in os.environ.items() if k not in SECRET_VARIABLES}
+    env[STACK_MARKER] = str(stack.root)
     with (stack.logs / "supervisor.log").open("ab") as log:
         return subprocess.Popen(  # noqa: S603 (our own interpreter and module)
             argv,

@@ -1,8 +1,9 @@
-"""App replicas as local processes: start one per pod, probe it, measure it, stop it.
+"""App replicas as local processes: start one per pod, probe it, measure it, restart it.
 
 A replica is `python -m demo_app` (the container's CMD) on its own 127.0.0.1 port,
 with the pod's name, version and bad-release switch in its environment and the admin
-token in a file, as the Deployment gives them on Kubernetes.
+token in a file, as the Deployment gives them on Kubernetes. Like a pod it keeps its
+name and address when its container is restarted (a failed liveness probe).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import sys
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,9 +19,12 @@ import httpx
 import psutil
 
 from sreshow.adapters.local.processes import LOCALHOST, ChildProcess, start_process
+from sreshow.core.probes import ProbeSpec, ProbeState
 
 NAMESPACE = "sre-app"
-READY_PROBE_TIMEOUT_SECONDS = 0.5
+# The supervisor probes every replica from one loop: a probe that hangs holds up the
+# others, so none waits longer than this whatever the Deployment's timeoutSeconds.
+MAX_PROBE_TIMEOUT_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -30,70 +35,137 @@ class ReleaseSpec:
     broken: str = ""
 
 
+@dataclass(frozen=True)
+class Usage:
+    """A replica's resource use over a window, as metrics-server reports a pod's."""
+
+    millicores: float
+    memory_bytes: int
+    client_requests: int  # requests the Service sent it in the window
+    window: float  # seconds actually measured
+    measured_at: float  # the window's end (monotonic)
+
+
+@dataclass(frozen=True)
+class _Sample:
+    at: float
+    cpu_seconds: float
+    client_requests: int
+
+
 @dataclass
 class Replica:
-    """One running replica process and what the supervisor knows of it."""
+    """One replica (a pod and its running container) and what the supervisor knows of it."""
 
     name: str
     revision: int
     release: ReleaseSpec
     port: int
     process: ChildProcess
+    launch: Callable[[], ChildProcess] = field(repr=False)  # starts the container again
     created_at: float = field(default_factory=time.monotonic)
-    ready: bool = False
-    ready_since: float | None = None
-    probed_at: float = 0.0
-    _meter: psutil.Process | None = field(default=None, repr=False)
-    _cpu_seconds: deque[tuple[float, float]] = field(default_factory=deque, repr=False)
+    started_at: float = field(default_factory=time.monotonic)  # this container's start
+    readiness: ProbeState = field(default_factory=lambda: ProbeState(passing=False))
+    liveness: ProbeState = field(default_factory=lambda: ProbeState(passing=True))
+    # When readiness last changed: the Ready condition's lastTransitionTime (False at start).
+    ready_changed_at: float = field(default_factory=time.monotonic)
+    ever_ready: bool = False
+    restarts: int = 0
+    stopping_until: float | None = None  # restarting: the old container's grace ends then
+    _samples: deque[_Sample] = field(default_factory=deque, repr=False)
 
     @property
     def url(self) -> str:
         return f"http://{LOCALHOST}:{self.port}"
 
-    def probe_ready(self, client: httpx.Client) -> bool:
-        """GET /ready, as the readiness probe does; remembers and returns the answer."""
+    @property
+    def ready(self) -> bool:
+        return self.readiness.passing
+
+    def probe(self, client: httpx.Client, spec: ProbeSpec) -> bool:
+        """One HTTP probe as the kubelet sends it: a 2xx or 3xx within the timeout passes."""
+        timeout = min(spec.timeout, MAX_PROBE_TIMEOUT_SECONDS)
         try:
-            self.ready = client.get(
-                f"{self.url}/ready", timeout=READY_PROBE_TIMEOUT_SECONDS
-            ).is_success
+            status = client.get(f"{self.url}{spec.path}", timeout=timeout).status_code
         except httpx.TransportError:
-            self.ready = False
-        return self.ready
+            return False
+        return 200 <= status < 400
 
-    def became_ready(self) -> None:
-        """Note the moment; CPU is measured from here on (start-up is not load)."""
-        self.ready_since = time.monotonic()
-        self._cpu_seconds.clear()
+    def set_ready(self, ready: bool, now: float) -> None:
+        """Note a readiness change (the probe's verdict already says which)."""
+        self.ready_changed_at = now
+        if ready:
+            self.ever_ready = True
 
-    def ready_for(self, now: float) -> float:
-        """Seconds this replica has been ready (0 when it is not)."""
-        if not self.ready or self.ready_since is None:
-            return 0.0
-        return now - self.ready_since
+    def begin_restart(self, now: float, grace_seconds: float) -> None:
+        """Stop the container (SIGTERM; SIGKILL after the grace) to start it again."""
+        self.process.popen.terminate()
+        self.stopping_until = now + grace_seconds
 
-    def usage(self, window: float) -> tuple[float, int] | None:
-        """(CPU in millicores over the last `window` seconds, resident memory in bytes),
-        or None until a window's worth has been measured since the replica became ready.
+    def finish_restart(self, now: float) -> bool:
+        """Start the container again once the old one is gone; whether it was started."""
+        if self.stopping_until is None:
+            return False
+        if self.process.alive():
+            if now < self.stopping_until:
+                return False
+            self.process.kill()
+        self.process = self.launch()
+        self.stopping_until = None
+        self.restarts += 1
+        self.started_at = now
+        self.readiness = ProbeState(passing=False)
+        self.liveness = ProbeState(passing=True, next_at=now)
+        self.ready_changed_at = now
+        self._samples.clear()
+        return True
 
-        What metrics-server reports for a pod. A window of seconds, not one sync: the
-        kernel counts CPU time in 10 ms ticks, too coarse for a 1.5 s interval.
-        """
-        now = time.monotonic()
+    def sample(self, now: float, client_requests: int) -> None:
+        """Measure the container's CPU time now, with the Service's request count for it."""
+        cpu = cpu_seconds(self.process.pid)
+        if cpu is not None:
+            self._samples.append(_Sample(now, cpu, client_requests))
+
+    def usage(self, window: float) -> Usage | None:
+        """Use over the last `window` seconds (at least), or None until a window's worth has
+        been measured since this container started."""
+        while len(self._samples) > 2 and self._samples[-1].at - self._samples[1].at >= window:
+            self._samples.popleft()
+        if len(self._samples) < 2:
+            return None
+        first, last = self._samples[0], self._samples[-1]
+        seconds = last.at - first.at
+        if seconds < window:
+            return None
         try:
-            if self._meter is None:
-                self._meter = psutil.Process(self.process.pid)
-            times = self._meter.cpu_times()
-            memory = int(self._meter.memory_info().rss)
+            memory = int(psutil.Process(self.process.pid).memory_info().rss)
         except psutil.Error:
             return None
-        self._cpu_seconds.append((now, times.user + times.system))
-        while len(self._cpu_seconds) > 2 and now - self._cpu_seconds[1][0] >= window:
-            self._cpu_seconds.popleft()
-        started, cpu_then = self._cpu_seconds[0]
-        if now - started < window:
-            return None
-        millicores = (self._cpu_seconds[-1][1] - cpu_then) / (now - started) * 1000
-        return millicores, memory
+        return Usage(
+            millicores=(last.cpu_seconds - first.cpu_seconds) / seconds * 1000,
+            memory_bytes=memory,
+            client_requests=max(last.client_requests - first.client_requests, 0),
+            window=seconds,
+            measured_at=last.at,
+        )
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """CPU time `pid` has used, to the nanosecond where the kernel tells (schedstat of each
+    thread; the 10 ms ticks of /proc/PID/stat blur a few seconds' measurement), None when
+    it is gone."""
+    try:
+        total = 0
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            total += int((task / "schedstat").read_text().split()[0])
+        return total / 1e9
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        times = psutil.Process(pid).cpu_times()
+    except psutil.Error:
+        return None
+    return float(times.user + times.system)
 
 
 def start_replica(
@@ -120,7 +192,10 @@ def start_replica(
         "APP_GRACE_SECONDS": f"{grace_seconds:g}",
         **(extra_env or {}),
     }
-    process = start_process(
-        name, [sys.executable, "-m", "demo_app"], log=logs / f"{name}.log", env=env
-    )
-    return Replica(name, revision, release, port, process)
+
+    def launch() -> ChildProcess:
+        return start_process(
+            name, [sys.executable, "-m", "demo_app"], log=logs / f"{name}.log", env=env
+        )
+
+    return Replica(name, revision, release, port, launch(), launch)

@@ -1,15 +1,20 @@
-"""A Slack-compatible incoming webhook on 127.0.0.1: the local stand-in for Slack.
+"""A Slack-compatible incoming webhook on 127.0.0.1: where the local Alertmanager posts.
 
-Without a real Slack webhook, the local Alertmanager posts its Slack messages here.
-Each POST to the sink's URL is answered `ok` (200), as Slack answers, and appended as
-one JSON line to the record file (created 0600):
+The local Alertmanager posts its Slack messages here. Without a Slack webhook of the
+user's (`SRESHOW_SLACK_WEBHOOK_URL`), the sink is the stand-in for Slack: each POST to
+its URL is answered `ok` (200), as Slack answers. With one, the sink relays each
+message to it and answers Alertmanager with Slack's answer (so Alertmanager retries
+what Slack refused), and the message counts as delivered when Slack took it. Either
+way each message is appended as one JSON line to the record file (created 0600):
 
-    {"received_at": <unix time>, "status": "firing"|"resolved"|"unknown",
-     "alerts": [<alert names>], "text": <the message text>, "payload": <the body>}
+    {"received_at": <unix time of delivery>, "status": "firing"|"resolved"|"unknown",
+     "alerts": [<alert names>], "text": <the message text>, "payload": <the body>,
+     "delivered_to": "local sink"|"slack", "error": <why Slack refused it, if it did>}
 
 `read_notifications()` reads them back for `status` and reports. Like a Slack webhook,
 the URL carries a random secret path; other paths get 404 `no_service`. The URL is a
-secret: it is never logged, and the server logs no request lines.
+secret, and so is the user's webhook URL: neither is logged, and the server logs no
+request lines.
 """
 
 from __future__ import annotations
@@ -25,6 +30,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import httpx
+
 from sreshow.adapters.local.processes import LOCALHOST, Service
 from sreshow.core.notifications import (
     Notification,
@@ -35,16 +42,26 @@ from sreshow.errors import PlatformError
 
 MAX_BODY_BYTES = 1024 * 1024
 RECORD_FILE_MODE = 0o600
+RELAY_TIMEOUT_SECONDS = 10.0
+LOCAL_SINK = "local sink"
+SLACK = "slack"
 
 
 class NotificationSink(Service):
     """A Slack-compatible webhook receiver in a background thread; a context manager."""
 
     def __init__(
-        self, record_file: Path, *, port: int = 0, clock: Callable[[], float] = time.time
+        self,
+        record_file: Path,
+        *,
+        port: int = 0,
+        relay_to: str | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
+        """`relay_to`: the user's Slack webhook URL (a secret), or None to be Slack."""
         self.record_file = record_file
         self._port = port
+        self._relay_to = relay_to
         self._clock = clock
         self._path = f"/services/T0SRESHOW/B0SRESHOW/{secrets.token_urlsafe(24)}"
         self._lock = threading.Lock()
@@ -98,8 +115,33 @@ class NotificationSink(Service):
     def _accepts(self, path: str) -> bool:
         return secrets.compare_digest(urlsplit(path).path, self._path)
 
-    def _record(self, payload: object) -> None:
-        line = json.dumps(notification_record(payload, self._clock()), ensure_ascii=False)
+    def _deliver(self, body: bytes, content_type: str, payload: object) -> tuple[int, str]:
+        """Relay the message to Slack (if the user gave a webhook) and record it; the
+        answer for Alertmanager."""
+        if self._relay_to is None:
+            self._record(payload, LOCAL_SINK)
+            return 200, "ok"
+        try:
+            answer = httpx.post(
+                self._relay_to,
+                content=body,
+                headers={"Content-Type": content_type or "application/json"},
+                timeout=RELAY_TIMEOUT_SECONDS,
+            )
+        except httpx.HTTPError as e:  # its text may hold the URL: only the kind is kept
+            self._record(payload, SLACK, error=f"the Slack webhook failed: {type(e).__name__}")
+            return 502, "relay_failed"
+        if not answer.is_success:
+            self._record(payload, SLACK, error=f"the Slack webhook answered {answer.status_code}")
+            return answer.status_code if answer.status_code >= 400 else 502, "relay_refused"
+        self._record(payload, SLACK)
+        return 200, "ok"
+
+    def _record(self, payload: object, delivered_to: str, error: str = "") -> None:
+        record = notification_record(payload, self._clock()) | {"delivered_to": delivered_to}
+        if error:
+            record["error"] = error
+        line = json.dumps(record, ensure_ascii=False)
         data = (line + "\n").encode()
         with self._lock:
             descriptor = os.open(
@@ -170,8 +212,10 @@ class _Handler(BaseHTTPRequestHandler):
         if payload is None:
             self._answer(400, "invalid_payload")
             return
-        self.server.sink._record(payload)
-        self._answer(200, "ok")
+        status, text = self.server.sink._deliver(
+            body, self.headers.get("Content-Type") or "", payload
+        )
+        self._answer(status, text)
 
     def _answer(self, status: int, text: str) -> None:
         data = text.encode()

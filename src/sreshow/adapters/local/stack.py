@@ -10,19 +10,21 @@ printed).
 from __future__ import annotations
 
 import json
+import secrets
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import httpx
 
+from demo_app.config import ENV_ADMIN_TOKEN, ENV_ADMIN_TOKEN_FILE
 from sreshow.adapters.local import platform as local
 from sreshow.adapters.local.control import ControlClient
 from sreshow.adapters.local.sink import read_notifications
 from sreshow.adapters.local.state import StackDir
 from sreshow.adapters.prometheus import PrometheusClient
 from sreshow.core.notifications import Notification
-from sreshow.errors import PlatformError
+from sreshow.errors import PlatformError, UsageError
 from sreshow.ports import (
     AlertView,
     AutoscalerChange,
@@ -41,7 +43,8 @@ class LocalPlatform:
 
     name = "local"
 
-    def __init__(self, state_dir: Path) -> None:
+    def __init__(self, state_dir: Path, admin_token: str | None = None) -> None:
+        """`admin_token`: the user's (SRESHOW_ADMIN_TOKEN), which must be the stack's."""
         record = local.status(state_dir)
         if record is None:
             raise PlatformError(
@@ -56,6 +59,12 @@ class LocalPlatform:
         self._prometheus = PrometheusClient(record.endpoints["prometheus"], timeout=5.0)
         self._http = httpx.Client(timeout=ADMIN_TIMEOUT_SECONDS)
         self._token = self._stack.admin_token()
+        if admin_token is not None and not secrets.compare_digest(admin_token, self._token):
+            raise UsageError(
+                f"{ENV_ADMIN_TOKEN} (or {ENV_ADMIN_TOKEN_FILE}) is not the token the running "
+                "stack was started with; unset it, or restart the stack with it "
+                "(`sreshow down`, then `sreshow up`)"
+            )
         self._events_offset = _size(self._stack.root / "events.jsonl")
 
     def close(self) -> None:
@@ -74,7 +83,8 @@ class LocalPlatform:
         autoscaler = record.autoscaler
         return Snapshot(
             replicas=tuple(
-                ReplicaView(r.name, r.version, r.revision, r.ready) for r in record.replicas
+                ReplicaView(r.name, r.version, r.revision, r.ready, r.restarts)
+                for r in record.replicas
             ),
             desired=record.desired_replicas,
             revision=record.revision,
@@ -95,7 +105,8 @@ class LocalPlatform:
         return [AlertView(rule.name, rule.state) for rule in self._prometheus.alert_rules()]
 
     def notifications(self) -> list[Notification]:
-        return read_notifications(self._stack.notifications)
+        """Those delivered: to the local sink, or taken by the user's Slack webhook."""
+        return [n for n in read_notifications(self._stack.notifications) if n.delivered]
 
     def query(self, expr: str) -> float | None:
         return self._prometheus.scalar(expr)

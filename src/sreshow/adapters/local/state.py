@@ -5,7 +5,8 @@
       supervisor.pid     the supervisor's pid; its process group holds every child
       supervisor.lock    flock-held by the running supervisor
       control.sock       the supervisor's control API (HTTP over a UNIX socket)
-      admin-token        the replicas' admin token (0600)
+      admin-token        the replicas' admin token (0600): the user's, or generated
+      slack-webhook-url  the user's Slack webhook (0600), if they gave one
       logs/ haproxy/ monitoring/ notifications.jsonl
 
 `stack.json` is the one record other commands read; a file that cannot be parsed is
@@ -111,6 +112,10 @@ class StackDir:
         return self.root / "admin-token"
 
     @property
+    def slack_webhook_file(self) -> Path:
+        return self.root / "slack-webhook-url"
+
+    @property
     def logs(self) -> Path:
         return self.root / "logs"
 
@@ -137,6 +142,24 @@ class StackDir:
                 f"{self.stack_file} is corrupt ({e.error_count()} problems, first: "
                 f"{_first_problem(e)}); run `sreshow down` to clean up, then `sreshow up`"
             ) from e
+
+    def set_secrets(self, admin_token: str | None, slack_webhook_url: str | None) -> None:
+        """Start the stack with the user's token (or a generated one, kept from an earlier
+        stack) and Slack webhook (or none: the local sink), each in a 0600 file."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        if admin_token is not None:
+            write_atomically(self.token_file, admin_token + "\n")
+        if slack_webhook_url is not None:
+            write_atomically(self.slack_webhook_file, slack_webhook_url + "\n")
+        else:
+            self.slack_webhook_file.unlink(missing_ok=True)
+
+    def slack_webhook_url(self) -> str | None:
+        """The user's Slack webhook the stack relays its notifications to, if any."""
+        try:
+            return self.slack_webhook_file.read_text(encoding="utf-8").strip() or None
+        except FileNotFoundError:
+            return None
 
     def admin_token(self) -> str:
         """The replicas' admin token, created (0600) on first use."""

@@ -59,6 +59,7 @@ class StackStatus:
                     "faults": self.faults.get(r.name),
                     "pid": r.pid,
                     "url": r.url,
+                    "restarts": r.restarts,
                 }
                 for r in record.replicas
             ],
@@ -70,7 +71,13 @@ class StackStatus:
             "slis": None if self.slis is None else self.slis.__dict__,
             "dashboard_url": self.dashboard_url,
             "notifications": [
-                {"received_at": n.received_at, "status": n.status, "alerts": list(n.alerts)}
+                {
+                    "received_at": n.received_at,
+                    "status": n.status,
+                    "alerts": list(n.alerts),
+                    "delivered_to": n.delivered_to,
+                    "error": n.error or None,
+                }
                 for n in self.notifications
             ],
         }

@@ -4,7 +4,8 @@
 process of the stack (replicas, HAProxy, Prometheus, Alertmanager, blackbox exporter)
 in its process group, and loops:
 
-    observe replicas (alive? ready?) → autoscale (the HPA algorithm, every sync period)
+    observe replicas (alive? readiness and liveness probes, as the kubelet runs them)
+    → autoscale (the HPA algorithm, every sync period)
     → reconcile (core.reconcile: replace, scale, roll out) → Service and targets → record
 
 Commands from the CLI (scale, deploy, rollback, kill, stop) arrive on the control API
@@ -27,44 +28,46 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import httpx
-import yaml
 
+from sreshow.adapters.local.autoscaler import Autoscaler
 from sreshow.adapters.local.control import ControlServer
+from sreshow.adapters.local.deployment import pod_settings
 from sreshow.adapters.local.haproxy import HaproxyService
-from sreshow.adapters.local.monitoring import MonitoringStack, write_targets
+from sreshow.adapters.local.monitoring import (
+    MonitoringStack,
+    pod_scrape_sources,
+    unscraped,
+    unsettled_rules,
+    write_targets,
+)
 from sreshow.adapters.local.processes import LOCALHOST, free_port, port_in_use
 from sreshow.adapters.local.replicas import ReleaseSpec, Replica, start_replica
 from sreshow.adapters.local.sink import NotificationSink
 from sreshow.adapters.local.state import (
-    AutoscalerRecord,
     ReplicaRecord,
     RevisionRecord,
     StackDir,
     StackRecord,
 )
-from sreshow.adapters.manifests import MANIFESTS_DIR
+from sreshow.adapters.prometheus import PrometheusClient
 from sreshow.core import reconcile as rs
-from sreshow.core.hpa import HpaMemory, PodSample, decide, spec_from_manifest
-from sreshow.core.timescale import scale_monitoring
+from sreshow.core.cpu import MonitoringSource
 from sreshow.errors import EvictionRefused, PlatformError, SreshowError
 
 DEPLOYMENT = "sre-app"
 TICK_SECONDS = 0.25
-HPA_SYNC_SECONDS = 15.0  # the controller's default --horizontal-pod-autoscaler-sync-period
-# The HPA's --horizontal-pod-autoscaler-initial-readiness-delay: a replica's CPU counts
-# only once it has been ready this long (start-up and first requests are not load).
-HPA_READINESS_DELAY_SECONDS = 30.0
-CPU_WINDOW_SECONDS = 5.0  # CPU is averaged over at least this (10 ms kernel ticks)
-READINESS_PERIOD_SECONDS = 5.0  # the Deployment's readinessProbe periodSeconds
 PDB_MIN_AVAILABLE = 1
-REQUESTS = {"cpu": 100.0, "memory": 128.0 * 1024 * 1024}  # the Deployment's requests
 REPLICA_DRAIN_SECONDS = 0.5
 REPLICA_GRACE_SECONDS = 5.0
+# Before it says it is running, the stack waits (this long at most, plus four scaled
+# scrape intervals) until Prometheus has scraped every replica and evaluated its rules.
+SETTLE_WITHIN_SECONDS = 10.0
+SETTLE_POLL_SECONDS = 0.5
 # The kubelet's CrashLoopBackOff: 10 s, doubling per crash, at most 5 minutes (scaled).
 CRASH_BACKOFF_SECONDS = 10.0
 MAX_CRASH_BACKOFF_SECONDS = 300.0
@@ -93,13 +96,22 @@ class Supervisor:
         # it completed): the progress deadline counts from here, as on Kubernetes.
         self.progressed_at = time.monotonic()
         self.replicas: dict[str, Replica] = {}
-        self.usage: dict[str, tuple[float, int] | None] = {}
         self.terminating: dict[str, tuple[Replica, float]] = {}
-        self.hpa_spec = spec_from_manifest(yaml.safe_load(_scaled_hpa(config.time_scale)))
-        self.progress_deadline = _progress_deadline_seconds() * config.time_scale
-        self.hpa_memory = HpaMemory()
-        self.hpa_next_sync = 0.0
-        self.autoscaler: AutoscalerRecord | None = None
+        self.pod = pod_settings(config.time_scale)
+        self.scrapes = pod_scrape_sources(config.time_scale)
+        self.autoscaler = Autoscaler(
+            config.time_scale,
+            self.pod.requests,
+            [
+                MonitoringSource(
+                    "readiness probe", self.pod.real_readiness.period, self.pod.readiness.period
+                ),
+                MonitoringSource(
+                    "liveness probe", self.pod.real_liveness.period, self.pod.liveness.period
+                ),
+                *self.scrapes,
+            ],
+        )
         self.crash_backoff_until = 0.0
         self.crashes = 0
         self.commands: queue.Queue[tuple[Callable[[], dict[str, Any]], Future[dict[str, Any]]]]
@@ -112,6 +124,9 @@ class Supervisor:
         self.http = httpx.Client()
         self.haproxy: HaproxyService | None = None
         self.monitoring: MonitoringStack | None = None
+        self.settle_deadline = 0.0
+        self.settle_next = 0.0
+        self.scraped_at: float | None = None  # (Unix time) every replica first scraped
 
     # --- the loop ---------------------------------------------------------------
 
@@ -127,7 +142,6 @@ class Supervisor:
                 self.phase, self.components["error"] = "failed", str(e)
                 self._record(message=str(e))
                 return 3
-            self.phase = "running"
             while not self.stopping.is_set():
                 self._tick()
                 self.stopping.wait(TICK_SECONDS)
@@ -139,8 +153,12 @@ class Supervisor:
         root = self.stack_dir.root
         self.stack_dir.admin_token()  # created now; the replicas read it from the file
         self._component("notification sink", "starting")
-        sink = stack.enter_context(NotificationSink(self.stack_dir.notifications))
-        self._component("notification sink", f"running on 127.0.0.1:{sink.port}")
+        relay_to = self.stack_dir.slack_webhook_url()
+        sink = stack.enter_context(
+            NotificationSink(self.stack_dir.notifications, relay_to=relay_to)
+        )
+        relaying = ", relaying to your Slack webhook" if relay_to else ""
+        self._component("notification sink", f"running on 127.0.0.1:{sink.port}{relaying}")
         self._component("haproxy", "starting")
         if port_in_use(self.config.app_port):
             raise PlatformError(f"port {self.config.app_port} is in use; pick another with --port")
@@ -163,6 +181,9 @@ class Supervisor:
         self._component("prometheus", self.monitoring.prometheus_url)
         self._component("alertmanager", self.monitoring.alertmanager_url)
         stack.enter_context(ControlServer(self.stack_dir.control_socket, self._handle))
+        scrape = max((source.interval for source in self.scrapes), default=0.0)
+        self.settle_deadline = time.monotonic() + SETTLE_WITHIN_SECONDS + 4 * scrape
+        self._component("prometheus", "waiting for its first scrape of every replica")
         self._record()
 
     def _tick(self) -> None:
@@ -176,6 +197,7 @@ class Supervisor:
             self._record()  # on record before the caller hears back: its next read sees it
             result.set_result(answer)
         changed = self._observe()
+        self._settle()
         self._autoscale()
         changed |= self._converge()
         changed |= self._reap_terminating()
@@ -188,74 +210,117 @@ class Supervisor:
 
     def _observe(self) -> bool:
         changed = False
+        now = time.monotonic()
         for replica in list(self.replicas.values()):
+            if replica.stopping_until is not None:  # restarting: a new container when it is gone
+                if replica.finish_restart(now):
+                    self._event("replica_restarted", pod=replica.name, restarts=replica.restarts)
+                continue
             if replica.process.alive():
-                self._probe(replica)
+                self._probe_readiness(replica, now)
+                self._probe_liveness(replica, now)
                 continue
             self._event("replica_exited", pod=replica.name, exit_code=replica.process.exit_code())
-            if replica.ready_since is None:  # died before it ever served: a crash loop
+            if not replica.ever_ready:  # died before it ever served: a crash loop
                 self.crashes += 1
                 backoff = min(
                     CRASH_BACKOFF_SECONDS * 2.0 ** (self.crashes - 1), MAX_CRASH_BACKOFF_SECONDS
                 )
-                self.crash_backoff_until = time.monotonic() + backoff * self.config.time_scale
+                self.crash_backoff_until = now + backoff * self.config.time_scale
             self._forget(replica)
             changed = True
         return changed
 
-    def _probe(self, replica: Replica) -> None:
-        """The readiness probe: every tick until ready, then every (scaled) period."""
+    def _settle(self) -> None:
+        """Running once Prometheus has seen the new stack as it is: every replica scraped,
+        then the rules evaluated with no alert active (or when the wait runs out, saying
+        what Prometheus still shows)."""
         now = time.monotonic()
-        period = max(READINESS_PERIOD_SECONDS * self.config.time_scale, 0.5)
-        if replica.ready and now - replica.probed_at < period:
+        if self.phase != "starting" or self.monitoring is None or now < self.settle_next:
             return
-        replica.probed_at = now
-        was_ready = replica.ready
-        if replica.probe_ready(self.http) == was_ready:
+        self.settle_next = now + SETTLE_POLL_SECONDS
+        client = PrometheusClient(self.monitoring.prometheus_url, timeout=1.0)
+        try:
+            waiting = unscraped(client, list(self.replicas))
+            if not waiting and self.scraped_at is None:
+                self.scraped_at = time.time()
+            if not waiting and self.scraped_at is not None:
+                waiting = unsettled_rules(client, self.scraped_at)
+        except PlatformError as e:
+            waiting = str(e)
+        finally:
+            client.close()
+        if waiting and now < self.settle_deadline:
+            self._component("prometheus", f"waiting for {waiting}")
             return
+        note = f" (still waiting for {waiting})" if waiting else ""
+        self._component("prometheus", self.monitoring.prometheus_url + note)
+        self.phase = "running"
+
+    def _probe_readiness(self, replica: Replica, now: float) -> None:
+        """The readiness probe: every tick until first ready (a quick start), then every
+        (scaled) period; the Service routes to the replica while it passes."""
+        state = replica.readiness
+        if replica.ever_ready and not state.due(now):
+            return
+        spec = self.pod.readiness
+        if not replica.ever_ready:  # one success is ready, whatever the threshold
+            spec = replace(spec, success_threshold=1)
+        if not state.record(spec, replica.probe(self.http, spec), now):
+            return
+        replica.set_ready(replica.ready, now)
+        if self.haproxy is not None:
+            self.haproxy.set_routed(replica.name, replica.ready)
         self._event("replica_ready" if replica.ready else "replica_unready", pod=replica.name)
         if replica.ready:
             self.crashes = 0
-            replica.became_ready()
             if replica.revision == self.revision:
-                self.progressed_at = time.monotonic()
+                self.progressed_at = now
+
+    def _probe_liveness(self, replica: Replica, now: float) -> None:
+        """The liveness probe, every (scaled) period from the container's start: failing
+        `failureThreshold` times in a row restarts the container, as the kubelet does."""
+        spec, state = self.pod.liveness, replica.liveness
+        if now < replica.started_at + spec.initial_delay or not state.due(now):
+            return
+        if not state.record(spec, replica.probe(self.http, spec), now) or state.passing:
+            return
+        self._event(
+            "replica_restarting",
+            pod=replica.name,
+            reason=f"liveness probe {spec.path} failed {state.failures} times in a row",
+        )
+        if self.haproxy is not None:
+            self.haproxy.set_routed(replica.name, False)
+        replica.readiness.passing = False
+        replica.set_ready(False, now)
+        replica.begin_restart(now, REPLICA_GRACE_SECONDS)
 
     def _autoscale(self) -> None:
         now = time.monotonic()
-        if now < self.hpa_next_sync:
+        if not self.autoscaler.due(now):
             return
-        sync_period = max(HPA_SYNC_SECONDS * self.config.time_scale, 1.0)
-        self.hpa_next_sync = now + sync_period
-        samples = []
-        for replica in self.replicas.values():
-            usage = replica.usage(window=max(CPU_WINDOW_SECONDS, 2 * sync_period))
-            self.usage[replica.name] = usage
-            measured = None if usage is None else {"cpu": usage[0], "memory": float(usage[1])}
-            settled = replica.ready_for(now) >= max(
-                HPA_READINESS_DELAY_SECONDS * self.config.time_scale, 2 * sync_period
-            )
-            samples.append(PodSample(replica.name, settled, measured, REQUESTS))
-        decision = decide(self.hpa_spec, self.desired, samples, self.hpa_memory, now)
-        self.hpa_memory = decision.memory
-        event, reason = None, None
-        if decision.desired != self.desired:
-            event = f"{self.desired} → {decision.desired}"
-            reason = decision.reason
-            self._event(
-                "autoscaled", previous=self.desired, desired=decision.desired, reason=reason
-            )
-            self.desired = decision.desired
-        previous = self.autoscaler
-        self.autoscaler = AutoscalerRecord(
-            current=len(self.replicas),
-            desired=self.desired,
-            min_replicas=self.hpa_spec.min_replicas,
-            max_replicas=self.hpa_spec.max_replicas,
-            utilization=dict(decision.utilization),
-            targets={m.resource: m.average_utilization for m in self.hpa_spec.metrics},
-            last_event=event or (previous.last_event if previous else None),
-            last_event_reason=reason or (previous.last_event_reason if previous else None),
+        change = self.autoscaler.sync(
+            now,
+            self.desired,
+            self.replicas.values(),
+            (replica for replica, _ in self.terminating.values()),
+            self._client_requests(),
         )
+        if change is not None:
+            self._event(
+                "autoscaled", previous=change.previous, desired=change.desired, reason=change.reason
+            )
+            self.desired = change.desired
+
+    def _client_requests(self) -> dict[str, int]:
+        """Requests the Service has sent each replica so far (HAProxy's counters)."""
+        if self.haproxy is None:
+            return {}
+        try:
+            return {name: server.requests for name, server in self.haproxy.servers().items()}
+        except PlatformError:
+            return {}
 
     def _converge(self) -> bool:
         observed = [
@@ -313,18 +378,16 @@ class Supervisor:
     def _terminate(self, replica: Replica, reason: str) -> None:
         """Graceful: out of the Service first, then SIGTERM; SIGKILL after the grace."""
         if self.haproxy is not None:
-            self.haproxy.drain_server(replica.name)
+            self.haproxy.set_routed(replica.name, False)
         replica.process.popen.terminate()
         self.terminating[replica.name] = (replica, time.monotonic() + REPLICA_GRACE_SECONDS)
         del self.replicas[replica.name]
-        self.usage.pop(replica.name, None)
         self._event("replica_terminating", pod=replica.name, reason=reason)
 
     def _forget(self, replica: Replica) -> None:
         if self.haproxy is not None:
             self.haproxy.remove_server(replica.name)
         del self.replicas[replica.name]
-        self.usage.pop(replica.name, None)
 
     def _stop_all_replicas(self) -> None:
         self.phase = "stopping"
@@ -365,8 +428,9 @@ class Supervisor:
 
     def _scale(self, body: dict[str, Any]) -> dict[str, Any]:
         replicas = int(body["replicas"])
-        if not 0 <= replicas <= self.hpa_spec.max_replicas:
-            raise ValueError(f"replicas must be within 0..{self.hpa_spec.max_replicas}")
+        most = self.autoscaler.spec.max_replicas
+        if not 0 <= replicas <= most:
+            raise ValueError(f"replicas must be within 0..{most}")
         self._event("scaled", previous=self.desired, desired=replicas, reason="by hand")
         self.desired = replicas
         return {"desired": replicas}
@@ -438,7 +502,7 @@ class Supervisor:
             self.progressed_at = now
             return "complete"
         waited = now - self.progressed_at
-        if waited > self.progress_deadline:
+        if waited > self.pod.progress_deadline:
             return f"stalled: revision {self.revision} made no progress for {waited:.0f} s"
         return f"progressing to revision {self.revision}"
 
@@ -462,12 +526,14 @@ class Supervisor:
                     pid=r.process.pid,
                     port=r.port,
                     url=r.url,
-                    cpu_percent=_cpu_percent(self.usage.get(r.name)),
-                    memory_bytes=_memory(self.usage.get(r.name)),
+                    restarts=r.restarts,
+                    cpu_percent=_cpu_percent(usage.millicores if usage else None),
+                    memory_bytes=usage.memory_bytes if usage else None,
                 )
                 for r in self.replicas.values()
+                for usage in [self.autoscaler.usage.get(r.name)]
             ),
-            autoscaler=self.autoscaler,
+            autoscaler=self.autoscaler.record,
             components=dict(self.components),
         )
 
@@ -489,24 +555,9 @@ class Supervisor:
             events.write(line + "\n")
 
 
-def _cpu_percent(usage: tuple[float, int] | None) -> float | None:
+def _cpu_percent(millicores: float | None) -> float | None:
     """Millicores as a share of one core, in % (what `top` shows)."""
-    return None if usage is None else usage[0] / 10
-
-
-def _memory(usage: tuple[float, int] | None) -> int | None:
-    return None if usage is None else usage[1]
-
-
-def _progress_deadline_seconds() -> float:
-    """The Deployment's progressDeadlineSeconds (Kubernetes' default when unset)."""
-    deployment = yaml.safe_load((MANIFESTS_DIR / "app" / "deployment.yaml").read_text("utf-8"))
-    return float(deployment["spec"].get("progressDeadlineSeconds", 600))
-
-
-def _scaled_hpa(time_scale: float) -> str:
-    hpa = (MANIFESTS_DIR / "app" / "hpa.yaml").read_text(encoding="utf-8")
-    return scale_monitoring({"hpa.yaml": hpa}, time_scale).files["hpa.yaml"]
+    return None if millicores is None else millicores / 10
 
 
 class _HeldLock:

@@ -1,10 +1,12 @@
-"""`sreshow scenario run NAME` once the file is valid: drive the runner, show it live,
-write the journal, print the summary, return the exit code."""
+"""`sreshow scenario run NAME` once the file is valid: drive the runner, show it live
+(or as one line per event, in the order the run saw them), write the journal, print
+the summary, return the exit code."""
 
 from __future__ import annotations
 
 import sys
 from contextlib import nullcontext
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -14,9 +16,11 @@ from rich.text import Text
 
 from sreshow.cli import run_view
 from sreshow.cli.terminal import Terminal
+from sreshow.errors import ExitCode
 from sreshow.settings import Settings
 
 if TYPE_CHECKING:
+    from sreshow.ports import Load, Platform
     from sreshow.scenarios.observer import Observer
     from sreshow.scenarios.spec import ScenarioSpec
 
@@ -33,13 +37,41 @@ def execute(
 ) -> int:
     """Run `spec` on the running stack; the contract exit code."""
     from sreshow.adapters.local.stack import LocalPlatform
+    from sreshow.scenarios.load import ThreadedLoad
+
+    platform = LocalPlatform(settings.state_dir, settings.admin_token())
+    return run_and_report(
+        spec,
+        platform,
+        ThreadedLoad(),
+        auto=auto,
+        report_dir=report_dir,
+        runs_dir=settings.state_dir / "runs",
+        terminal=terminal,
+    )
+
+
+def run_and_report(
+    spec: ScenarioSpec,
+    platform: Platform,
+    load: Load,
+    *,
+    auto: bool,
+    report_dir: Path | None,
+    runs_dir: Path,  # where a run's folder goes without `report_dir`
+    terminal: Terminal,
+) -> int:
+    """Run `spec` on `platform`, live or as lines, then stop the load, close the
+    platform, write the journal and print the summary; the contract exit code.
+
+    From the cleanup on, Ctrl-C and SIGTERM are noted, not obeyed, until the journal is
+    written and the summary printed: then the exit code is 130."""
     from sreshow.report.journal import run_id, write_journal
     from sreshow.report.narrative import event_line
-    from sreshow.scenarios.load import ThreadedLoad
     from sreshow.scenarios.runner import RunHooks, ScenarioRunner
+    from sreshow.scenarios.signals import routed_signals
 
     out = terminal.out
-    platform = LocalPlatform(settings.state_dir)
     screen = _LiveScreen(spec.name, platform.name, platform.time_scale, out)
     live = Live(console=out, get_renderable=screen.render, refresh_per_second=LIVE_REFRESH)
     hooks = RunHooks(say=lambda text: terminal.err.print(text, highlight=False))
@@ -49,18 +81,24 @@ def execute(
         hooks.on_observer = screen.watch
     else:
         hooks.on_event = lambda event: out.print(event_line(event), highlight=False, soft_wrap=True)
-    load = ThreadedLoad()
-    try:
-        with live if out.is_terminal else nullcontext():
-            result = ScenarioRunner(spec, platform, load, hooks).run()
-    finally:
-        load.stop()
-        platform.close()
-    directory = report_dir or settings.state_dir / "runs" / run_id(result)
-    journal = write_journal(result, directory)
-    out.print(run_view.summary(result, str(journal)))
-    if result.error and not result.interrupted:
-        terminal.error(result.error)
+    runner = ScenarioRunner(spec, platform, load, hooks)
+    # The runner's own routing ends when `run()` returns; this one goes on through the
+    # tail, with no moment between them where a Ctrl-C would lose the journal.
+    with routed_signals(runner.on_signal):
+        try:
+            with live if out.is_terminal else nullcontext():
+                result = runner.run()
+        finally:
+            load.stop()
+            platform.close()
+        if runner.interrupted_during_cleanup and not result.interrupted:
+            result = replace(result, interrupted=True, exit_code=ExitCode.INTERRUPTED)
+        journal = write_journal(result, report_dir or runs_dir / run_id(result))
+        out.print(run_view.summary(result, str(journal)))
+        if result.error and not result.interrupted:
+            terminal.error(result.error)
+    if runner.interrupted_during_cleanup:
+        return int(ExitCode.INTERRUPTED)
     return int(result.exit_code)
 
 

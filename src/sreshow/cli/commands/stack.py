@@ -33,7 +33,13 @@ def up(
     _require_local(platform)
     settings = Settings.from_env()
     terminal = Terminal(settings)
-    options = local.UpOptions(time_scale=time_scale, replicas=replicas, port=port)
+    options = local.UpOptions(
+        time_scale=time_scale,
+        replicas=replicas,
+        port=port,
+        admin_token=settings.admin_token(),
+        slack_webhook_url=settings.slack_webhook_url(),
+    )
     if terminal.out.is_terminal:
         with Live(console=terminal.out, transient=True) as live:
             result = local.up(
