@@ -105,6 +105,13 @@ def test_shipped_scenario_passes_end_to_end(stack: LocalStack, tmp_path: Path, n
     if name == "kill-pods":  # evicting every replica at once: the budget keeps one
         assert kinds(journal, "eviction_refused"), output
         assert len(kinds(journal, "pod_killed")) == 2, output
+        # Its number: how fast the ReplicaSet made the deployment whole again.
+        whole = kinds(journal, "replicas_whole")
+        assert whole, output
+        recovered = journal["metrics"]["time_to_recover_s"]
+        first_kill = kinds(journal, "pod_killed")[0]["t"]
+        assert recovered == pytest.approx(whole[-1]["t"] - first_kill, abs=0.01), output
+        assert "time to recover" in output
     assert f"{name}: PASSED" in output
     token = (stack.root / "admin-token").read_text().strip()
     assert token not in output

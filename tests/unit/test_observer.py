@@ -7,8 +7,9 @@ from __future__ import annotations
 import time
 
 from sreshow.core.notifications import Notification
+from sreshow.core.sli import Answer
 from sreshow.core.timeline import TimelineEvent
-from sreshow.ports import AutoscalerChange, ReplicaView, Snapshot
+from sreshow.ports import AutoscalerChange, LoadWindow, ReplicaView, Snapshot
 from sreshow.report.narrative import describe_event, event_line
 from sreshow.scenarios.capacity import CapacityChange, CapacityWatch
 from sreshow.scenarios.observer import Observer
@@ -154,3 +155,37 @@ def test_a_scale_down_by_the_run_is_not_a_shortfall() -> None:
 
     assert watch.update(snapshot(2, 2), snapshot(2, 0)) is None
     assert watch.update(snapshot(2, 0), snapshot(0, 0)) is None
+
+
+class ScriptedLoad(FakeLoad):
+    """The answers a test gives, as the load generator's window."""
+
+    def __init__(self, platform: FakePlatform) -> None:
+        super().__init__(platform)
+        self.answers: list[Answer] = []
+
+    def window(self) -> LoadWindow:
+        return LoadWindow(60.0, tuple(self.answers), len(self.answers))
+
+
+def test_a_recovery_is_not_dated_before_the_fix_that_ended_the_incident() -> None:
+    # 20% errors at 5 requests/s: a few good answers in a row are common, so the run that
+    # ends the breach may begin before the faults are cleared. Clients were not served
+    # well until the fix: the recovery is dated at it.
+    platform = FakePlatform()
+    load = ScriptedLoad(platform)
+    observer = Observer(platform, load, objective=0.999)
+    observer.started -= 80  # the run began 80 s ago: every answer below is in the past
+    started = observer.started
+    load.answers = [Answer(started + i * 0.2, i % 5 == 0, 0.01) for i in range(50)]  # 0-9.8 s
+    observer.poll()
+    fixed_at = 10.5
+    observer.record("faults_cleared", t=fixed_at, pods=["sre-app-0"])
+    load.answers += [Answer(started + 9.8 + i * 0.2, False, 0.01) for i in range(1, 300)]
+    observer.poll()
+
+    breached = [e for e in observer.events() if e.kind == "sli_breached"]
+    recovered = [e for e in observer.events() if e.kind == "sli_recovered"]
+    assert [e.t for e in breached] == [0.0]
+    assert len(recovered) == 1
+    assert recovered[0].t == fixed_at  # the good run began at 10.0 s, before the fix

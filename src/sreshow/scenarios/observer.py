@@ -23,7 +23,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sreshow.core.sli import SliPolicy, SliTracker
-from sreshow.core.timeline import EventKind, TimelineEvent
+from sreshow.core.timeline import EventKind, TimelineEvent, is_remediation
 from sreshow.errors import PlatformError
 from sreshow.ports import AlertState, Load, LoadStats, LoadWindow, Platform, Snapshot
 from sreshow.scenarios.capacity import CapacityWatch
@@ -250,9 +250,19 @@ class Observer:
         new, self._answers_seen = window.received - self._answers_seen, window.received
         for change in self._sli_tracker.update(window.answers, new):
             at = max(0.0, change.at - self.started)
+            if not change.breached:
+                # The run of good answers may have begun before the fix that ended the
+                # incident (at 20% errors a few good answers in a row are common): the
+                # clients were not served well before the fix.
+                at = max(at, self._last_remediation())
             self._sli_changed_at = at
             kind = "sli_breached" if change.breached else "sli_recovered"
             self.record(kind, t=at, sli=change.sli, value=round(change.value, 4))
+
+    def _last_remediation(self) -> float:
+        """`t` of the latest fault cleared, rollback or scale-up so far (0 if none)."""
+        with self._lock:
+            return max((e.t for e in self._events if is_remediation(e)), default=0.0)
 
     def _health(self, snapshot: Snapshot) -> tuple[bool, str]:
         """What users feel: some replica serving, and no client SLI breached. Fewer ready
