@@ -24,7 +24,7 @@ from __future__ import annotations
 import copy
 import json
 import shutil
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -42,7 +42,6 @@ from sreshow.adapters.local.processes import (
     wait_for_http,
 )
 from sreshow.adapters.manifests import MANIFESTS_DIR, monitoring_files
-from sreshow.adapters.prometheus import PrometheusClient
 from sreshow.core.cpu import MonitoringSource
 from sreshow.core.durations import format_duration, parse_duration
 from sreshow.core.timescale import Clamp, ScaledMonitoring, scale_monitoring
@@ -51,8 +50,6 @@ from sreshow.files import write_atomically
 
 MONITORING_DIR = MANIFESTS_DIR / "monitoring"
 APP_NAMESPACE = "sre-app"
-POD_JOB = "sre-app"  # the replicas' own metrics (contract: job="sre-app")
-PROBE_JOB = "sre-app-health"  # the blackbox probes of each replica (job="sre-app-health")
 PROMETHEUS_YML = "prometheus/prometheus.yml"
 RULES_PREFIX = "prometheus/rules/"
 ALERTMANAGER_YML = "alertmanager/alertmanager.yml"
@@ -216,27 +213,6 @@ def write_targets(
         for pod, port in replicas
     ]
     write_atomically(targets_file, json.dumps(entries, indent=2) + "\n", mode=0o644)
-
-
-def unscraped(client: PrometheusClient, pods: Collection[str]) -> str:
-    """Which pod jobs have not yet scraped (or probed) every replica in `pods` with
-    success ('' when both have): a fresh Prometheus shows PodsDown pending until then."""
-    by_job: dict[str, set[str]] = {}
-    for target in client.targets():
-        if target.health == "up" and target.labels.get("pod"):
-            by_job.setdefault(target.job, set()).add(target.labels["pod"])
-    jobs = [job for job in (POD_JOB, PROBE_JOB) if not set(pods) <= by_job.get(job, set())]
-    return f"the first {' and '.join(jobs)} scrape of every replica" if jobs else ""
-
-
-def unsettled_rules(client: PrometheusClient, since: float) -> str:
-    """What keeps the rules from showing the stack as it is ('' when nothing): a group
-    not evaluated since `since` (Unix time), or an alert pending or firing."""
-    stale = [g.name for g in client.rule_groups() if (g.last_evaluation or 0) <= since]
-    if stale:
-        return f"an evaluation of {', '.join(stale)}"
-    active = sorted({rule.name for rule in client.alert_rules() if rule.state != "inactive"})
-    return f"{', '.join(active)} to turn inactive" if active else ""
 
 
 # --- Alertmanager ----------------------------------------------------------------------

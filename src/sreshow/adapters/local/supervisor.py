@@ -28,33 +28,26 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future
 from contextlib import ExitStack
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
-import httpx
 
 from sreshow.adapters.local.autoscaler import Autoscaler
 from sreshow.adapters.local.control import ControlServer
 from sreshow.adapters.local.deployment import pod_settings
 from sreshow.adapters.local.haproxy import HaproxyService
-from sreshow.adapters.local.monitoring import (
-    MonitoringStack,
-    pod_scrape_sources,
-    unscraped,
-    unsettled_rules,
-    write_targets,
-)
+from sreshow.adapters.local.kubelet import Kubelet
+from sreshow.adapters.local.monitoring import MonitoringStack, pod_scrape_sources, write_targets
 from sreshow.adapters.local.processes import LOCALHOST, free_port, port_in_use
 from sreshow.adapters.local.replicas import ReleaseSpec, Replica, start_replica
 from sreshow.adapters.local.sink import NotificationSink
+from sreshow.adapters.local.startup import StartupWatch
 from sreshow.adapters.local.state import (
     ReplicaRecord,
     RevisionRecord,
     StackDir,
     StackRecord,
 )
-from sreshow.adapters.prometheus import PrometheusClient
 from sreshow.core import reconcile as rs
 from sreshow.core.cpu import MonitoringSource
 from sreshow.errors import EvictionRefused, PlatformError, SreshowError
@@ -121,12 +114,13 @@ class Supervisor:
         self.phase = "starting"
         self.components: dict[str, str] = {}
         self.endpoints: dict[str, str] = {}
-        self.http = httpx.Client()
         self.haproxy: HaproxyService | None = None
+        self.kubelet = Kubelet(
+            self.pod, route=self._route, record=self._event, grace_seconds=REPLICA_GRACE_SECONDS
+        )
         self.monitoring: MonitoringStack | None = None
-        self.settle_deadline = 0.0
+        self.startup: StartupWatch | None = None
         self.settle_next = 0.0
-        self.scraped_at: float | None = None  # (Unix time) every replica first scraped
 
     # --- the loop ---------------------------------------------------------------
 
@@ -136,6 +130,7 @@ class Supervisor:
         with ExitStack() as stack:
             stack.enter_context(_HeldLock(self.stack_dir))
             stack.callback(self._record_stopped)
+            stack.callback(self.kubelet.close)
             try:
                 self._start_components(stack)
             except SreshowError as e:
@@ -182,7 +177,9 @@ class Supervisor:
         self._component("alertmanager", self.monitoring.alertmanager_url)
         stack.enter_context(ControlServer(self.stack_dir.control_socket, self._handle))
         scrape = max((source.interval for source in self.scrapes), default=0.0)
-        self.settle_deadline = time.monotonic() + SETTLE_WITHIN_SECONDS + 4 * scrape
+        self.startup = StartupWatch(
+            self.monitoring.prometheus_url, SETTLE_WITHIN_SECONDS + 4 * scrape, time.monotonic()
+        )
         self._component("prometheus", "waiting for its first scrape of every replica")
         self._record()
 
@@ -212,13 +209,11 @@ class Supervisor:
         changed = False
         now = time.monotonic()
         for replica in list(self.replicas.values()):
-            if replica.stopping_until is not None:  # restarting: a new container when it is gone
-                if replica.finish_restart(now):
-                    self._event("replica_restarted", pod=replica.name, restarts=replica.restarts)
-                continue
-            if replica.process.alive():
-                self._probe_readiness(replica, now)
-                self._probe_liveness(replica, now)
+            if replica.stopping_until is not None or replica.process.alive():
+                if self.kubelet.tend(replica, now):  # ready: a crash loop is over
+                    self.crashes = 0
+                    if replica.revision == self.revision:
+                        self.progressed_at = now
                 continue
             self._event("replica_exited", pod=replica.name, exit_code=replica.process.exit_code())
             if not replica.ever_ready:  # died before it ever served: a crash loop
@@ -232,69 +227,23 @@ class Supervisor:
         return changed
 
     def _settle(self) -> None:
-        """Running once Prometheus has seen the new stack as it is: every replica scraped,
-        then the rules evaluated with no alert active (or when the wait runs out, saying
-        what Prometheus still shows)."""
+        """Running once Prometheus has seen the new stack (`StartupWatch`), or once the
+        wait runs out, saying what Prometheus still shows."""
         now = time.monotonic()
-        if self.phase != "starting" or self.monitoring is None or now < self.settle_next:
+        if self.phase != "starting" or self.startup is None or now < self.settle_next:
             return
         self.settle_next = now + SETTLE_POLL_SECONDS
-        client = PrometheusClient(self.monitoring.prometheus_url, timeout=1.0)
-        try:
-            waiting = unscraped(client, list(self.replicas))
-            if not waiting and self.scraped_at is None:
-                self.scraped_at = time.time()
-            if not waiting and self.scraped_at is not None:
-                waiting = unsettled_rules(client, self.scraped_at)
-        except PlatformError as e:
-            waiting = str(e)
-        finally:
-            client.close()
-        if waiting and now < self.settle_deadline:
+        done, waiting = self.startup.check(list(self.replicas), now)
+        if not done:
             self._component("prometheus", f"waiting for {waiting}")
             return
         note = f" (still waiting for {waiting})" if waiting else ""
-        self._component("prometheus", self.monitoring.prometheus_url + note)
+        self._component("prometheus", self.startup.prometheus_url + note)
         self.phase = "running"
 
-    def _probe_readiness(self, replica: Replica, now: float) -> None:
-        """The readiness probe: every tick until first ready (a quick start), then every
-        (scaled) period; the Service routes to the replica while it passes."""
-        state = replica.readiness
-        if replica.ever_ready and not state.due(now):
-            return
-        spec = self.pod.readiness
-        if not replica.ever_ready:  # one success is ready, whatever the threshold
-            spec = replace(spec, success_threshold=1)
-        if not state.record(spec, replica.probe(self.http, spec), now):
-            return
-        replica.set_ready(replica.ready, now)
+    def _route(self, name: str, routed: bool) -> None:
         if self.haproxy is not None:
-            self.haproxy.set_routed(replica.name, replica.ready)
-        self._event("replica_ready" if replica.ready else "replica_unready", pod=replica.name)
-        if replica.ready:
-            self.crashes = 0
-            if replica.revision == self.revision:
-                self.progressed_at = now
-
-    def _probe_liveness(self, replica: Replica, now: float) -> None:
-        """The liveness probe, every (scaled) period from the container's start: failing
-        `failureThreshold` times in a row restarts the container, as the kubelet does."""
-        spec, state = self.pod.liveness, replica.liveness
-        if now < replica.started_at + spec.initial_delay or not state.due(now):
-            return
-        if not state.record(spec, replica.probe(self.http, spec), now) or state.passing:
-            return
-        self._event(
-            "replica_restarting",
-            pod=replica.name,
-            reason=f"liveness probe {spec.path} failed {state.failures} times in a row",
-        )
-        if self.haproxy is not None:
-            self.haproxy.set_routed(replica.name, False)
-        replica.readiness.passing = False
-        replica.set_ready(False, now)
-        replica.begin_restart(now, REPLICA_GRACE_SECONDS)
+            self.haproxy.set_routed(name, routed)
 
     def _autoscale(self) -> None:
         now = time.monotonic()
@@ -377,8 +326,7 @@ class Supervisor:
 
     def _terminate(self, replica: Replica, reason: str) -> None:
         """Graceful: out of the Service first, then SIGTERM; SIGKILL after the grace."""
-        if self.haproxy is not None:
-            self.haproxy.set_routed(replica.name, False)
+        self._route(replica.name, False)
         replica.process.popen.terminate()
         self.terminating[replica.name] = (replica, time.monotonic() + REPLICA_GRACE_SECONDS)
         del self.replicas[replica.name]
