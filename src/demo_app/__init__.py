@@ -4,3 +4,8 @@
 """
 
 __version__ = "1.0.0"
+
+# The admin token's variables, which the CLI names too (`sreshow --help`): here rather than
+# in demo_app.config, so naming them does not build the app's configuration classes.
+ENV_ADMIN_TOKEN = "SRESHOW_ADMIN_TOKEN"  # noqa: S105 (a variable name)
+ENV_ADMIN_TOKEN_FILE = "SRESHOW_ADMIN_TOKEN_FILE"  # noqa: S105

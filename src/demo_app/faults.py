@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import threading
 import time
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -17,32 +18,48 @@ MAX_LATENCY_SECONDS = 300.0
 _PPM = 1_000_000
 
 
+# Each fault's bounds, declared once: the state, the patch and a scenario's `inject` step
+# (sreshow.scenarios.spec) all take their fields from these.
+ErrorRate = Annotated[float, Field(ge=0, le=1, description="share of requests failing with 500")]
+LatencySeconds = Annotated[
+    float, Field(ge=0, le=MAX_LATENCY_SECONDS, description="delay added to every request")
+]
+CpuBurn = Annotated[float, Field(ge=0, le=1, description="share of one core kept busy")]
+Unhealthy = Annotated[bool, Field(description="/health answers 503")]
+Unready = Annotated[bool, Field(description="/ready answers 503")]
+
+
 class Faults(BaseModel):
     """The faults currently injected into one instance."""
 
     model_config = ConfigDict(frozen=True)
 
-    error_rate: float = 0.0
-    latency_seconds: float = 0.0
-    cpu_burn: float = 0.0
-    unhealthy: bool = False
-    unready: bool = False
+    error_rate: ErrorRate = 0.0
+    latency_seconds: LatencySeconds = 0.0
+    cpu_burn: CpuBurn = 0.0
+    unhealthy: Unhealthy = False
+    unready: Unready = False
+
+
+FAULT_KINDS = tuple(Faults.model_fields)
 
 
 class FaultPatch(BaseModel):
     """A change to the faults: fields left out (or null) keep their value."""
 
-    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
+    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False, frozen=True)
 
-    error_rate: float | None = Field(
-        None, ge=0, le=1, description="share of requests failing with 500"
-    )
-    latency_seconds: float | None = Field(
-        None, ge=0, le=MAX_LATENCY_SECONDS, description="delay added to every request"
-    )
-    cpu_burn: float | None = Field(None, ge=0, le=1, description="share of one core kept busy")
-    unhealthy: bool | None = Field(None, description="/health answers 503")
-    unready: bool | None = Field(None, description="/ready answers 503")
+    error_rate: ErrorRate | None = None
+    latency_seconds: LatencySeconds | None = None
+    cpu_burn: CpuBurn | None = None
+    unhealthy: Unhealthy | None = None
+    unready: Unready | None = None
+
+    def changes(self) -> dict[str, float | bool]:
+        """The faults this patch sets, by kind."""
+        return {
+            kind: getattr(self, kind) for kind in FAULT_KINDS if getattr(self, kind) is not None
+        }
 
 
 class RateGate:
@@ -135,8 +152,7 @@ class FaultState:
 
     def apply(self, patch: FaultPatch) -> Faults:
         """Apply the fields `patch` sets; the others keep their value."""
-        changes = patch.model_dump(exclude_none=True)
-        self._set(self._faults.model_copy(update=changes))
+        self._set(self._faults.model_copy(update=patch.changes()))
         return self._faults
 
     def clear(self) -> Faults:

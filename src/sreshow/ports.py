@@ -1,24 +1,30 @@
-"""The seams between the scenario runner and what it drives: typing.Protocols.
+"""The seams between sreshow and the platforms it drives: typing.Protocols.
 
-A platform (`local` today; `kubernetes` and `eks` later) gives the runner one view of
-the system — replicas, rollout, autoscaler, alerts, notifications, metrics — and the
-actions a scenario takes on it. The load generator and the clock are seams too, so
-the runner's logic can be exercised with plain fakes where a unit test needs it; the
-integration tier drives the real ones.
+A platform plugs in twice (`sreshow.platforms` registers it by name):
+- its `Lifecycle` brings a stack up, reports its `StackStatus`, brings it down, and
+  connects to the running stack;
+- the `Platform` it connects gives the scenario runner one view of the system —
+  replicas, rollout, autoscaler, alerts, notifications, metrics — and the actions a
+  scenario takes on it.
+The load generator is a seam too, so the runner's logic is exercised with plain fakes
+in unit tests (tests/unit/fakes.py); the contract suite and the integration tier drive
+the real ones.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from types import TracebackType
+from typing import Protocol
 
+from demo_app.faults import FaultPatch
 from sreshow.core.notifications import Notification
+from sreshow.core.revisions import RolloutStatus
 from sreshow.core.sli import Answer, availability, p95
+from sreshow.stack_status import AlertState, AutoscalerStatus, StackStatus
 
-AlertState = Literal["inactive", "pending", "firing"]
-RolloutState = Literal["complete", "progressing", "stalled"]
-FaultValue = float | bool
+__all__ = ["AlertState", "FaultPatch", "RolloutStatus", "StackStatus"]
 
 
 @dataclass(frozen=True)
@@ -33,24 +39,14 @@ class ReplicaView:
 
 
 @dataclass(frozen=True)
-class AutoscalerView:
-    current: int
-    desired: int
-    min_replicas: int
-    max_replicas: int
-    utilization: Mapping[str, float | None] = field(default_factory=dict)
-    targets: Mapping[str, float] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
 class Snapshot:
     """The deployment at one moment."""
 
     replicas: tuple[ReplicaView, ...]
     desired: int
     revision: int
-    rollout: RolloutState
-    autoscaler: AutoscalerView | None
+    rollout: RolloutStatus
+    autoscaler: AutoscalerStatus | None
 
     @property
     def ready(self) -> int:
@@ -61,16 +57,6 @@ class Snapshot:
 class AlertView:
     name: str
     state: AlertState
-
-
-@dataclass(frozen=True)
-class AutoscalerChange:
-    """The autoscaler changed its desired count (not a change made by hand)."""
-
-    at: float  # Unix time
-    previous: int
-    desired: int
-    reason: str
 
 
 class Metrics(Protocol):
@@ -96,13 +82,13 @@ class Platform(Metrics, Alerts, Protocol):
     time_scale: float
     app_url: str
 
-    def snapshot(self) -> Snapshot: ...
-
-    def autoscaler_changes(self) -> list[AutoscalerChange]:
-        """Changes the autoscaler made since the previous call (the first: since connect)."""
+    def snapshot(self) -> Snapshot:
+        """The deployment now (the autoscaler's changes are told by successive ones)."""
         ...
 
-    def set_faults(self, pods: Sequence[str], faults: Mapping[str, FaultValue]) -> None: ...
+    def set_faults(self, pods: Sequence[str], patch: FaultPatch) -> None:
+        """Patch the faults of each pod through its admin API."""
+        ...
 
     def clear_faults(self, pods: Sequence[str]) -> None: ...
 
@@ -121,7 +107,66 @@ class Platform(Metrics, Alerts, Protocol):
 
     def scale(self, replicas: int) -> None: ...
 
-    def close(self) -> None: ...
+    def close(self) -> None:
+        """Release what `connect()` opened (clients, port-forwards); safe to call twice."""
+        ...
+
+    def __enter__(self) -> Platform: ...
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None: ...
+
+
+@dataclass(frozen=True)
+class UpOptions:
+    """What `sreshow up` asks of a platform."""
+
+    time_scale: float = 1.0
+    replicas: int = 2
+    port: int | None = None  # where the Service listens, for platforms that choose it
+    version: str = "1.0.0"
+    # The user's secrets (SRESHOW_ADMIN_TOKEN, SRESHOW_SLACK_WEBHOOK_URL); None: the
+    # stack generates a token and notifies its local sink.
+    admin_token: str | None = field(default=None, repr=False)
+    slack_webhook_url: str | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True)
+class UpResult:
+    status: StackStatus
+    already_running: bool
+    recovered: str | None = None  # what was cleaned up after an earlier stack, if anything
+
+
+class Lifecycle(Protocol):
+    """A platform's stack as a whole: up, status, down, and a connection to run on."""
+
+    name: str
+
+    def up(self, options: UpOptions, progress: Callable[[StackStatus], None]) -> UpResult:
+        """Bring the stack up (or find it up); `progress` sees each new state on the way."""
+        ...
+
+    def is_up(self) -> bool:
+        """Whether a stack of this platform is up (cheap: no query of its monitoring)."""
+        ...
+
+    def status(self) -> StackStatus:
+        """Everything `status` shows; PlatformError when no stack is up."""
+        ...
+
+    def down(self, *, yes: bool) -> str:
+        """Stop everything the stack holds (safe twice); what was done, in a sentence."""
+        ...
+
+    def connect(self, admin_token: str | None) -> Platform:
+        """The running stack as a scenario `Platform`; `admin_token`: the user's, which
+        must be the stack's (UsageError otherwise)."""
+        ...
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,8 @@
 """Every SRESHOW_* environment variable the CLI reads, named once, read once.
 
 The demo app's own variables live in `demo_app.config`; the admin token's two names
-are taken from there, so the CLI and the app read the same ones. Secrets (the admin
+come from the `demo_app` package, so the CLI and the app read the same ones (and
+`--help` need not load the app's configuration to list them). Secrets (the admin
 token, the Slack webhook URL) never appear in a repr, a message or a log.
 """
 
@@ -13,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from demo_app.config import ENV_ADMIN_TOKEN, ENV_ADMIN_TOKEN_FILE
+from demo_app import ENV_ADMIN_TOKEN, ENV_ADMIN_TOKEN_FILE
 from sreshow.errors import UsageError
 
 ENV_STATE_DIR = "SRESHOW_STATE_DIR"

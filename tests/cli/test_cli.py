@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -54,22 +53,3 @@ def test_bad_usage_is_one_line_and_exit_2(args: list[str], message: str) -> None
 def test_output_is_plain_when_not_a_terminal() -> None:
     result = sreshow("launch-rockets")
     assert "\x1b[" not in result.stderr
-
-
-def test_help_imports_none_of_the_heavy_libraries() -> None:
-    probe = (
-        "import sys, contextlib, io\n"
-        "from sreshow.cli.app import main\n"
-        "with contextlib.redirect_stdout(io.StringIO()):\n"
-        "    main(['--help'])\n"
-        "heavy = ('fastapi', 'kubernetes', 'boto3', 'httpx', 'uvicorn', 'starlette')\n"
-        "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in heavy)))\n"
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", "import json\n" + probe],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=True,
-    )
-    assert json.loads(result.stdout) == []

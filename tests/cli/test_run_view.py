@@ -8,8 +8,9 @@ from dataclasses import replace
 from rich.console import Console
 
 from sreshow.cli import run_view
+from sreshow.core.revisions import RolloutState
 from sreshow.core.timeline import TimelineEvent
-from sreshow.ports import AlertView, LoadStats, ReplicaView, Snapshot
+from sreshow.ports import AlertView, LoadStats, ReplicaView, RolloutStatus, Snapshot
 from sreshow.scenarios.observer import RunView
 from tests.unit.test_journal import result
 
@@ -31,7 +32,7 @@ def view(events: int) -> RunView:
             ),
             desired=2,
             revision=1,
-            rollout="progressing",
+            rollout=RolloutStatus(RolloutState.PROGRESSING, "progressing to revision 2"),
             autoscaler=None,
         ),
         alerts={a.name: a.state for a in (AlertView("HighErrorRate", "firing"),)},

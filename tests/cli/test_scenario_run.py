@@ -17,7 +17,6 @@ import yaml
 from sreshow.cli.commands.scenario_run import run_and_report
 from sreshow.cli.terminal import Terminal
 from sreshow.core.notifications import Notification
-from sreshow.ports import AutoscalerChange
 from sreshow.scenarios.spec import ScenarioSpec
 from sreshow.settings import Settings
 from tests.unit.fakes import FakeLoad, FakePlatform
@@ -46,7 +45,7 @@ def late_news(platform: FakePlatform) -> None:
     platform.delivered.append(
         Notification(time.time() - 0.8, "firing", ("HighErrorRate",), "", None)
     )
-    platform.scaler_changes.append(AutoscalerChange(time.time() - 0.6, 2, 3, "cpu"))
+    platform.autoscale(3, "cpu", at=time.time() - 0.6)
 
 
 def run_piped(platform: FakePlatform, report: Path) -> tuple[int, list[str], dict[str, Any]]:

@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 import psutil
 
-from sreshow.adapters.local.platform import STACK_MARKER, control
+from sreshow.adapters.local.lifecycle import STACK_MARKER, control
 from tests.manifests.stack import wait_until
 from tests.tools import require_tool
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from sreshow.adapters.local.platform import REQUIRED_BINARIES
+from sreshow.adapters.local.lifecycle import REQUIRED_BINARIES
 from sreshow.adapters.local.processes import free_port
 from tests.integration.localstack import (
     LocalStack,

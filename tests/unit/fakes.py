@@ -1,44 +1,91 @@
 """An in-memory platform and load generator for the runner's unit tests.
 
-`FakePlatform` keeps replicas, faults, alerts and notifications in memory: a killed or
-added replica is ready `start_seconds` later. `FakeLoad` makes up its answers at its
-rate whenever it is looked at, one in `1 / error_rate` bad while the platform had an
-error-rate fault when the answer was due. A test sets `FakePlatform.on_call[method]`
-to act when the runner calls it (a signal during the cleanup, news arriving late).
-The real platform and load are exercised by the integration tier.
+`FakePlatform` keeps replicas, revisions, faults, alerts and notifications in memory and
+behaves as the real platforms do where a scenario would notice (the contract suite,
+tests/contract, holds it to that): a killed or added replica is ready `start_seconds`
+later; a rollout replaces replicas as the Deployment controller does (`core.reconcile`,
+`core.revisions`), so a release broken to crash or never be ready stalls after the
+progress deadline while the old replicas serve on (once complete, a rollout stays so
+until the next one, as on Kubernetes); a rollback without a revision goes
+to the one rolled out before; an eviction the disruption budget forbids is refused;
+a fault patch keeps what it does not set, and an `unready` replica is not ready. The
+deadline, the budget and the alert rules are read from the shipped manifests.
+`FakeLoad` makes up its answers at its rate whenever it is looked at, one in
+`1 / error_rate` bad while the platform had an error-rate fault when the answer was due.
+A test sets `FakePlatform.on_call[method]` to act when the runner calls it (a signal
+during the cleanup, news arriving late). The real platform and load are exercised by
+the integration tier.
 """
 
 from __future__ import annotations
 
+import functools
+import math
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+import yaml
+
+from demo_app.faults import FaultPatch, Faults
+from sreshow.adapters.manifests import MANIFESTS_DIR, load_manifest, monitoring_files
+from sreshow.core import reconcile as rs
 from sreshow.core.notifications import Notification
+from sreshow.core.revisions import NoRollbackTarget, Revisions, RolloutState, RolloutStatus
 from sreshow.core.sli import Answer
+from sreshow.errors import EvictionRefused, PlatformError
 from sreshow.ports import (
     AlertState,
     AlertView,
-    AutoscalerChange,
-    FaultValue,
     LoadStats,
     LoadWindow,
     ReplicaView,
     Snapshot,
 )
+from sreshow.stack_status import AutoscalerStatus
+
+# Releases broken like this never become ready (`errors` serves, badly).
+NEVER_READY = frozenset({"crash", "unready"})
+
+
+@functools.cache
+def shipped_alert_names() -> tuple[str, ...]:
+    """Every alerting rule in the shipped monitoring files, sorted."""
+    names = []
+    for path, text in monitoring_files(MANIFESTS_DIR / "monitoring").items():
+        if path.endswith(".rules.yml"):
+            for group in (yaml.safe_load(text) or {}).get("groups") or []:
+                names += [rule["alert"] for rule in group.get("rules") or [] if "alert" in rule]
+    return tuple(sorted(names))
+
+
+@functools.cache
+def progress_deadline_seconds() -> float:
+    """The shipped Deployment's `progressDeadlineSeconds` (real time)."""
+    deployment = load_manifest(MANIFESTS_DIR / "app" / "deployment.yaml", "Deployment")
+    return float(deployment["spec"].get("progressDeadlineSeconds", 600))
+
+
+@functools.cache
+def pdb_min_available() -> int:
+    """The shipped PodDisruptionBudget's `minAvailable`."""
+    pdb = load_manifest(MANIFESTS_DIR / "app" / "pdb.yaml", "PodDisruptionBudget")
+    return int(pdb["spec"]["minAvailable"])
 
 
 @dataclass
 class _Replica:
     version: str
-    ready_at: float  # monotonic
+    ready_at: float  # monotonic; math.inf: never (a broken release)
     restarts: int = 0
+    revision: int = 1
+    created_at: float = 0.0  # monotonic
 
 
 class FakePlatform:
-    """Replicas, faults, alerts and notifications in memory."""
+    """Replicas, revisions, faults, alerts and notifications in memory."""
 
     name = "fake"
     app_url = "http://127.0.0.1:9"
@@ -48,36 +95,66 @@ class FakePlatform:
     ) -> None:
         self.time_scale = time_scale
         self.start_seconds = start_seconds
+        self.progress_deadline = progress_deadline_seconds() * time_scale
         self.desired = replicas
-        self.revision = 1
         self.replicas = {f"sre-app-{i}": _Replica("1.0.0", 0.0) for i in range(replicas)}
-        self.faults: dict[str, dict[str, FaultValue]] = {}
+        self.faults: dict[str, Faults] = {}
         self._error_rates: list[tuple[float, float]] = [(0.0, 0.0)]  # (monotonic, rate)
-        self.alert_states: dict[str, AlertState] = {}
+        self.alert_states: dict[str, AlertState] = dict.fromkeys(shipped_alert_names(), "inactive")
         self.delivered: list[Notification] = []
         self.query_value: float | None = 1.0  # what every PromQL query returns
-        self.scaler_changes: list[AutoscalerChange] = []
+        self.autoscaler: AutoscalerStatus | None = None
         self.calls: list[tuple[str, tuple[object, ...]]] = []  # (method, arguments)
         self.on_call: dict[str, Callable[[], None]] = {}
         self.closed = False
         self._lock = threading.Lock()
         self._serial = replicas
+        now = time.monotonic()
+        self._revisions = Revisions("1.0.0", now=now, progress_deadline=self.progress_deadline)
+        self._progress_seen = now  # the latest progress told to the rollout's deadline
+        self._rolling_out = False  # a deploy or rollback has not completed yet
+
+    @property
+    def revision(self) -> int:
+        return self._revisions.current
 
     # --- what the runner observes -------------------------------------------------------
 
     def snapshot(self) -> Snapshot:
         now = time.monotonic()
         with self._lock:
+            if any(r.revision != self.revision for r in self.replicas.values()):
+                self._converge(now)  # a rollout goes on as its new replicas get ready
+            observed = self._observed(now)
+            self._note_progress(now, observed)
+            rollout = RolloutStatus(RolloutState.COMPLETE, "complete")
+            if self._rolling_out:  # as on Kubernetes: once complete, it stays so
+                rollout = self._revisions.rollout_status(now, self.desired, observed)
+                self._rolling_out = rollout.state != RolloutState.COMPLETE
             views = tuple(
-                ReplicaView(name, r.version, self.revision, now >= r.ready_at, r.restarts)
+                ReplicaView(name, r.version, r.revision, self._ready(name, r, now), r.restarts)
                 for name, r in sorted(self.replicas.items())
             )
-            return Snapshot(views, self.desired, self.revision, "complete", None)
+            return Snapshot(
+                views,
+                self.desired,
+                self.revision,
+                rollout,
+                self.autoscaler,
+            )
 
-    def autoscaler_changes(self) -> list[AutoscalerChange]:
+    def autoscale(self, desired: int, reason: str, at: float | None = None) -> None:
+        """The autoscaler scales to `desired` (at Unix time `at`, default now)."""
         with self._lock:
-            changes, self.scaler_changes = self.scaler_changes, []
-        return changes
+            self.autoscaler = AutoscalerStatus(
+                current=self.desired,
+                desired=desired,
+                min_replicas=2,
+                max_replicas=10,
+                last_event_reason=reason,
+                last_scale_at=time.time() if at is None else at,
+            )
+            self.desired = desired
 
     def alerts(self) -> list[AlertView]:
         return [AlertView(name, state) for name, state in sorted(self.alert_states.items())]
@@ -95,28 +172,41 @@ class FakePlatform:
             return next(rate for since, rate in reversed(self._error_rates) if since <= at)
 
     def _faults_changed(self) -> None:
-        rates = [float(f.get("error_rate", 0.0)) for f in self.faults.values()]
+        rates = [f.error_rate for f in self.faults.values()]
         self._error_rates.append((time.monotonic(), max(rates, default=0.0)))
 
     # --- what the runner does -----------------------------------------------------------
 
-    def set_faults(self, pods: Sequence[str], faults: Mapping[str, FaultValue]) -> None:
+    def set_faults(self, pods: Sequence[str], patch: FaultPatch) -> None:
         with self._lock:
             for pod in pods:
-                self.faults[pod] = dict(faults)
+                if pod not in self.replicas:
+                    raise PlatformError(f"replica {pod} is gone; it cannot take a fault any more")
+                faults = self.faults.get(pod, Faults())
+                self.faults[pod] = faults.model_copy(update=patch.changes())
             self._faults_changed()
-        self._called("set_faults", tuple(pods), dict(faults))
+        self._called("set_faults", tuple(pods), patch.changes())
 
     def clear_faults(self, pods: Sequence[str]) -> None:
         with self._lock:
-            self.faults.clear()
+            for pod in pods:  # a replica that is gone took its faults with it
+                self.faults.pop(pod, None)
             self._faults_changed()
         self._called("clear_faults", tuple(pods))
 
     def kill(self, pod: str, *, force: bool) -> None:
+        now = time.monotonic()
         with self._lock:
-            del self.replicas[pod]
-            self._add_replica()
+            if pod not in self.replicas:
+                raise PlatformError(f"no replica named {pod}")
+            budget = pdb_min_available()
+            if not force and not rs.eviction_allowed(self._observed(now), pod, budget):
+                raise EvictionRefused(
+                    f"evicting {pod} would violate the disruption budget (minAvailable "
+                    f"{budget}); use force to kill it anyway"
+                )
+            self._remove(pod)
+            self._converge(now)
         self._called("kill", pod, force)
 
     def restart(self, pod: str) -> None:
@@ -127,33 +217,93 @@ class FakePlatform:
             replica.ready_at = time.monotonic() + self.start_seconds
 
     def deploy(self, version: str, broken: str | None) -> int:
-        self.revision += 1
+        now = time.monotonic()
+        with self._lock:
+            started = self._revisions.deploy(version, broken or "", now)
+            self._progress_seen, self._rolling_out = now, True
+            self._converge(now)
         self._called("deploy", version, broken)
-        return self.revision
+        return started.revision
 
     def rollback(self, revision: int | None) -> int:
-        self.revision = revision or self.revision - 1
+        now = time.monotonic()
+        with self._lock:
+            try:
+                started = self._revisions.roll_back(revision, now)
+            except NoRollbackTarget as e:
+                raise PlatformError(f"the rollback was refused: {e}") from e
+            self._progress_seen, self._rolling_out = now, True
+            self._converge(now)
         self._called("rollback", revision)
-        return self.revision
+        return started.revision
 
     def scale(self, replicas: int) -> None:
         with self._lock:
             self.desired = replicas
-            while len(self.replicas) < replicas:
-                self._add_replica()
-            for name in sorted(self.replicas)[replicas:]:
-                del self.replicas[name]
+            self._converge(time.monotonic())
         self._called("scale", replicas)
 
     def close(self) -> None:
         self.closed = True
         self._called("close")
 
-    def _add_replica(self) -> None:
+    def __enter__(self) -> FakePlatform:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    # --- the Deployment controller (called with the lock held) --------------------------
+
+    def _ready(self, name: str, replica: _Replica, now: float) -> bool:
+        faults = self.faults.get(name)
+        return now >= replica.ready_at and not (faults is not None and faults.unready)
+
+    def _observed(self, now: float) -> list[rs.Replica]:
+        return [
+            rs.Replica(name, r.revision, self._ready(name, r, now), r.created_at)
+            for name, r in self.replicas.items()
+        ]
+
+    def _note_progress(self, now: float, observed: Sequence[rs.Replica]) -> None:
+        """As the supervisor: a replica of the revision became ready, or the rollout is
+        complete, and the progress deadline counts from then."""
+        if self._revisions.complete(self.desired, observed):
+            progress = now
+        else:
+            ready = [
+                self.replicas[r.name].ready_at
+                for r in observed
+                if r.ready and r.revision == self.revision
+            ]
+            progress = max(ready, default=-math.inf)
+        if progress > self._progress_seen:
+            self._progress_seen = progress
+            self._revisions.note_progress(progress)
+
+    def _converge(self, now: float) -> None:
+        for _ in range(100):  # each pass starts or stops some; bounded all the same
+            actions = rs.reconcile(self.desired, self.revision, self._observed(now))
+            if not actions:
+                return
+            for action in actions:
+                if isinstance(action, rs.StartReplica):
+                    self._start(action.revision, now)
+                else:
+                    self._remove(action.name)
+
+    def _start(self, revision: int, now: float) -> None:
+        release = self._revisions.numbered(revision)
+        ready_at = math.inf if release.broken in NEVER_READY else now + self.start_seconds
         self.replicas[f"sre-app-{self._serial}"] = _Replica(
-            "1.0.0", time.monotonic() + self.start_seconds
+            release.version, ready_at, revision=revision, created_at=now
         )
         self._serial += 1
+
+    def _remove(self, name: str) -> None:
+        del self.replicas[name]
+        if self.faults.pop(name, None) is not None:
+            self._faults_changed()
 
     def _called(self, method: str, *arguments: object) -> None:
         self.calls.append((method, arguments))

@@ -105,6 +105,10 @@ def test_a_duration_ends_the_load_by_itself(server: str) -> None:
     load.stop()
 
 
-def test_it_sends_nothing_beyond_this_machine() -> None:
-    with pytest.raises(UsageError, match=r"127\.0\.0\.1 or localhost only"):
-        ThreadedLoad().start("http://example.com", 1, "/", 1.0)
+@pytest.mark.parametrize("url", ["ftp://127.0.0.1/", "127.0.0.1:8080", "http:///no-host"])
+def test_a_target_that_is_not_an_http_url_is_refused_before_anything_is_sent(url: str) -> None:
+    load = ThreadedLoad()
+    with pytest.raises(UsageError, match=r"load goes to an http\(s\) URL with a host"):
+        load.start(url, 1, "/", 1.0)
+    assert not load.running
+    assert load.stats().sent == 0

@@ -7,9 +7,10 @@ from __future__ import annotations
 import time
 
 from sreshow.core.notifications import Notification
+from sreshow.core.revisions import RolloutState
 from sreshow.core.sli import Answer
 from sreshow.core.timeline import TimelineEvent
-from sreshow.ports import AutoscalerChange, LoadWindow, ReplicaView, Snapshot
+from sreshow.ports import LoadWindow, ReplicaView, RolloutStatus, Snapshot
 from sreshow.report.narrative import describe_event, event_line
 from sreshow.scenarios.capacity import CapacityChange, CapacityWatch
 from sreshow.scenarios.observer import Observer
@@ -32,7 +33,7 @@ def test_events_dated_back_are_told_when_seen_and_say_when_they_happened() -> No
     observer.record("load_started", rps=5, path="/api/data")
     delivered = time.time() - 3  # the sink received it 3 s before this poll
     platform.delivered.append(Notification(delivered, "firing", ("HighErrorRate",), "", None))
-    platform.scaler_changes.append(AutoscalerChange(time.time() - 2, 2, 3, "cpu 90% of 50%"))
+    platform.autoscale(3, "cpu 90% of 50%", at=time.time() - 2)
     time.sleep(0.5)  # alerts and notifications are looked at every 0.5 s
     observer.poll()
     observer.record("sli_recovered", t=observer.now() - 4.2, sli="availability", value=1.0)
@@ -134,7 +135,7 @@ def test_a_restart_is_told_and_is_a_shortfall_while_the_pod_is_unready() -> None
 
 def snapshot(ready: int, desired: int) -> Snapshot:
     replicas = tuple(ReplicaView(f"p{i}", "1", 1, i < ready) for i in range(max(ready, desired)))
-    return Snapshot(replicas, desired, 1, "complete", None)
+    return Snapshot(replicas, desired, 1, RolloutStatus(RolloutState.COMPLETE, "complete"), None)
 
 
 def test_capacity_counts_nothing_before_the_deployment_was_whole_once() -> None:

@@ -9,9 +9,11 @@ import signal
 import time
 from collections.abc import Callable
 
+import pytest
 import yaml
 
 from sreshow.errors import ExitCode
+from sreshow.scenarios import steps
 from sreshow.scenarios.observer import Observer
 from sreshow.scenarios.runner import RunHooks, ScenarioResult, ScenarioRunner
 from sreshow.scenarios.spec import ScenarioSpec
@@ -219,3 +221,252 @@ steps:
     load = FakeLoad(platform)
     ctx = StepContext(platform, load, Observer(platform, load, objective=0.999), Changes(2, 1))
     assert ctx.measured_text(10.6) == "10.6 s (1m 46s real time)"
+
+
+# --- a step that fails, a wait that runs out, an interrupted wait ----------------------
+
+FAILS_HALFWAY = """
+name: case
+summary: a release, more replicas and errors, then a step that cannot be done
+steps:
+  - load: {rps: 20}
+  - deploy: {version: 2.0.0}
+  - scale: {replicas: 0}
+  - inject: {error_rate: 0.5, targets: all}
+  - narrate: never reached
+rollback:
+  - clear_faults: {}
+  - stop_load: {}
+"""
+
+
+def test_a_step_that_fails_ends_the_steps_and_the_rollback_block_and_restore_still_run() -> None:
+    platform = FakePlatform()
+
+    runner, result = run(FAILS_HALFWAY, platform)
+
+    assert (result.exit_code, result.verdict, result.interrupted) == (
+        ExitCode.VERDICT_FAILED,
+        "failed",
+        False,
+    )
+    assert result.error == "no ready replica to inject a fault into"
+    outcomes = [(o.phase, o.kind, o.passed) for o in result.steps]
+    assert outcomes == [
+        ("steps", "load", True),
+        ("steps", "deploy", True),
+        ("steps", "scale", True),
+        ("steps", "inject", False),  # the narration after it never ran
+        ("rollback", "clear_faults", True),
+        ("rollback", "stop_load", True),
+    ]
+    assert result.steps[3].detail == "no ready replica to inject a fault into"
+    # What the rollback block did not undo, the runner did: the release and the count.
+    assert_cleaned_up(runner, platform)
+    assert ("rollback", (1,)) in platform.calls
+    assert ("scale", (2,)) in platform.calls
+    order = kinds(result)
+    assert order.index("step_failed") < order.index("rollback_started")
+    assert "rolled_back" in order[order.index("rollback_started") :]
+
+
+def test_ctrl_c_while_a_step_waits_runs_the_rollback_actions_and_restores_the_rest() -> None:
+    platform = FakePlatform()
+    platform.query_value = None  # the PromQL wait would wait its whole minute
+    platform.on_call["query"] = on_nth_call(2, sigint)  # Ctrl-C on its second look
+
+    started = time.monotonic()
+    runner, result = run(
+        """
+name: case
+summary: Ctrl-C while a step waits
+steps:
+  - load: {rps: 20}
+  - deploy: {version: 2.0.0}
+  - scale: {replicas: 3}
+  - inject: {error_rate: 0.5, targets: all}
+  - wait_for: {promql: 'up == 1', within: 1m}
+rollback:
+  - clear_faults: {}
+  - wait_for: {replicas_ready: all, within: 1m}
+  - stop_load: {}
+""",
+        platform,
+    )
+
+    assert time.monotonic() - started < 10  # neither minute-long wait was waited out
+    assert (result.exit_code, result.interrupted, result.verdict, result.error) == (
+        ExitCode.INTERRUPTED,
+        True,
+        "failed",
+        "interrupted",
+    )
+    assert [o.kind for o in result.steps if o.phase == "rollback"] == ["clear_faults", "stop_load"]
+    assert [o.kind for o in result.steps if o.phase == "steps"] == [
+        "load",
+        "deploy",
+        "scale",
+        "inject",  # the interrupted wait has no outcome: it neither passed nor failed
+    ]
+    assert_cleaned_up(runner, platform)
+    order = kinds(result)
+    assert order.index("interrupted") < order.index("rollback_started")
+    assert {"rolled_back", "replicas_restored"} <= set(order[order.index("rollback_started") :])
+
+
+@pytest.mark.parametrize(
+    ("step", "message"),
+    [
+        (
+            "wait_for: {replicas_ready: 3, within: 30s}",
+            "at least 3 replicas are ready did not happen within 0.3 s (2/2 ready)",
+        ),
+        (
+            "wait_for_alert: {alert: HighErrorRate, state: firing, within: 1m}",
+            "HighErrorRate firing did not happen within 0.6 s (it is inactive)",
+        ),
+        (
+            "wait_for_alert: {alert: HighErrorRate, state: resolved, within: 1m}",
+            "HighErrorRate resolved did not happen within 0.6 s (it never fired)",
+        ),
+        (
+            "wait_for_notification: {alert: PodsDown, within: 50s}",
+            "a firing notification about PodsDown did not happen within 0.5 s",
+        ),
+    ],
+    ids=["wait_for", "wait_for_alert", "wait_for_alert-resolved", "wait_for_notification"],
+)
+def test_a_wait_that_runs_out_fails_the_run_naming_what_it_waited_for_and_how_long(
+    monkeypatch: pytest.MonkeyPatch, step: str, message: str
+) -> None:
+    # Every wait gets at least 10 s on a real platform (a process start, a scrape, a rule
+    # evaluation take real time); the fake needs none, so each timeout here costs < 1 s.
+    monkeypatch.setattr(steps, "MIN_WAIT_SECONDS", 0.0)
+    platform = FakePlatform(time_scale=0.01)
+
+    runner, result = run(
+        f"""
+name: case
+summary: a wait that runs out
+steps:
+  - load: {{rps: 20}}
+  - {step}
+  - narrate: never reached
+rollback:
+  - stop_load: {{}}
+""",
+        platform,
+    )
+
+    assert (result.exit_code, result.verdict, result.error) == (
+        ExitCode.VERDICT_FAILED,
+        "failed",
+        message,
+    )
+    _, wait, cleanup = result.steps
+    assert (wait.passed, wait.detail) == (False, message)
+    assert wait.description.endswith(" at time scale 0.01)")
+    bound = float(re.findall(r"within (\d+\.\d) s", message)[0])
+    took = wait.finished_t - wait.started_t
+    assert bound - 0.05 <= took <= bound + 1.0  # waited its scaled bound, not the floor
+    assert (cleanup.phase, cleanup.kind, cleanup.passed) == ("rollback", "stop_load", True)
+    assert not runner.load.running
+
+
+# --- expectations ----------------------------------------------------------------------
+
+ERRORS_FIRE_AND_RESOLVE = """
+name: case
+summary: errors fire HighErrorRate; clearing them resolves it
+steps:
+  - inject: {error_rate: 0.5, targets: all}
+  - wait_for_alert: {alert: HighErrorRate, state: firing, within: 1m}
+  - clear_faults: {}
+  - wait_for_alert: {alert: HighErrorRate, state: resolved, within: 1m}
+"""
+
+
+def alert_follows_faults(platform: FakePlatform, alert: str) -> None:
+    """`alert` fires when faults are injected and resolves when they are cleared."""
+    platform.on_call["set_faults"] = lambda: platform.alert_states.update({alert: "firing"})
+    platform.on_call["clear_faults"] = lambda: platform.alert_states.update({alert: "inactive"})
+
+
+def judged(result: ScenarioResult) -> list[tuple[str, bool, str]]:
+    return [(e.expectation, e.passed, e.detail) for e in result.expectations]
+
+
+def test_expected_alerts_that_fire_and_resolve_in_time_pass_the_verdict() -> None:
+    platform = FakePlatform(time_scale=0.1)
+    alert_follows_faults(platform, "HighErrorRate")
+
+    _, result = run(
+        ERRORS_FIRE_AND_RESOLVE
+        + """
+expectations:
+  - alert: HighErrorRate
+    firing_within: 1m
+    resolved_within: 1m
+  - alert: HighLatency
+    never_fires: true
+""",
+        platform,
+    )
+
+    assert (result.exit_code, result.verdict, result.error) == (ExitCode.PASSED, "passed", "")
+    (fired, resolved, never) = judged(result)
+    assert fired[:2] == ("HighErrorRate fires within 1m (6 s at time scale 0.1)", True)
+    assert re.fullmatch(r"fired after \d+\.\d s \(\d+(\.\d)? s real-time\)", fired[2]), fired
+    assert resolved[:2] == ("HighErrorRate resolves within 1m (6 s at time scale 0.1)", True)
+    after_fix = (
+        r"resolved \d+\.\d s \(\S+ s real-time\) after the remediation at \S+ s \(faults_cleared\)"
+    )
+    assert re.fullmatch(after_fix, resolved[2]), resolved
+    assert never == ("HighLatency never fires", True, "never fired")
+
+
+def test_an_expected_alert_that_never_fires_fails_the_verdict_with_exit_1() -> None:
+    platform = FakePlatform(time_scale=0.1)
+    alert_follows_faults(platform, "HighErrorRate")
+
+    _, result = run(
+        ERRORS_FIRE_AND_RESOLVE
+        + """
+expectations:
+  - alert: HighErrorRate
+    firing_within: 1m
+  - alert: PodsDown
+    firing_within: 1m
+""",
+        platform,
+    )
+
+    assert (result.exit_code, result.verdict) == (ExitCode.VERDICT_FAILED, "failed")
+    assert result.error == ""  # every step passed: the expectation alone fails the run
+    assert all(o.passed for o in result.steps)
+    (fired, missed) = judged(result)
+    assert fired[1] is True
+    assert missed == (
+        "PodsDown fires within 1m (6 s at time scale 0.1)",
+        False,
+        "never fired (not detected)",
+    )
+
+
+def test_an_alert_expected_never_to_fire_that_fires_fails_the_verdict_with_exit_1() -> None:
+    platform = FakePlatform(time_scale=0.1)
+    alert_follows_faults(platform, "HighErrorRate")
+
+    _, result = run(
+        ERRORS_FIRE_AND_RESOLVE + "expectations:\n  - {alert: HighErrorRate, never_fires: true}\n",
+        platform,
+    )
+
+    assert (result.exit_code, result.verdict, result.error) == (
+        ExitCode.VERDICT_FAILED,
+        "failed",
+        "",
+    )
+    [(expectation, passed, detail)] = judged(result)
+    assert (expectation, passed) == ("HighErrorRate never fires", False)
+    assert re.fullmatch(r"fired \d+\.\d s \(\d+(\.\d)? s real-time\) into the run", detail), detail

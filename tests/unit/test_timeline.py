@@ -365,7 +365,7 @@ def test_events_with_odd_details_are_ignored_not_fatal() -> None:
         ev(8.0, "alert_firing", alert="HighErrorRate"),
         ev(9.0, "alert_resolved"),
         ev(10.0, "alert_resolved", alert="HighErrorRate"),
-        ev(11.0, "something_new", whatever={"x": 1}),
+        ev(11.0, "narration", whatever={"x": 1}),
     ]
 
     metrics = run_metrics(events, alerts=("HighErrorRate",))
@@ -433,6 +433,19 @@ class TestTimelineEvent:
     def test_from_json_refuses_an_event_without_time_or_kind(self, data: dict[str, Any]) -> None:
         with pytest.raises(ValueError, match="a number `t` and a string `kind`"):
             TimelineEvent.from_json(data)
+
+    def test_a_kind_read_as_a_string_is_its_event_kind_and_written_the_same(self) -> None:
+        event = TimelineEvent.from_json({"t": 1, "kind": "pod_ready", "pod": "p"})
+
+        assert event.kind is EventKind.POD_READY
+        assert json.dumps(event.as_json()) == '{"t": 1.0, "kind": "pod_ready", "pod": "p"}'
+
+    @pytest.mark.parametrize("kind", ["pod_redy", "", "POD_READY"])
+    def test_an_unknown_kind_is_refused_naming_it(self, kind: str) -> None:
+        with pytest.raises(ValueError, match=f"unknown timeline event kind '{kind}'"):
+            TimelineEvent.from_json({"t": 1, "kind": kind})
+        with pytest.raises(ValueError, match=f"unknown timeline event kind '{kind}'"):
+            TimelineEvent(1.0, kind)  # type: ignore[arg-type]
 
     def test_details_cannot_shadow_t_or_kind(self) -> None:
         with pytest.raises(ValueError, match="cannot be named t"):

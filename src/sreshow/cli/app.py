@@ -1,6 +1,7 @@
 """The `sreshow` command: registers the commands and handles every error in one place."""
 
-from __future__ import annotations
+# No `from __future__ import annotations` here: Typer reads these commands' signatures
+# on every start, `--help` included, and a string annotation costs it an eval each.
 
 import sys
 import traceback
@@ -8,8 +9,8 @@ import traceback
 import typer
 
 from sreshow import __version__
+from sreshow.cli.application import Application
 from sreshow.cli.commands import scenario, stack
-from sreshow.cli.terminal import Terminal
 from sreshow.errors import ExitCode, SreshowError
 from sreshow.settings import ENVIRONMENT_HELP, Settings
 
@@ -50,11 +51,14 @@ scenario.register(app)
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; every error ends as one line on stderr and a contract exit code."""
     settings = Settings.from_env()
-    terminal = Terminal(settings)
+    application = Application.from_settings(settings)
+    terminal = application.terminal
     args = sys.argv[1:] if argv is None else argv
     command = typer.main.get_command(app)
     try:
-        result = command.main(args=args or ["--help"], prog_name="sreshow", standalone_mode=False)
+        result = command.main(
+            args=args or ["--help"], prog_name="sreshow", standalone_mode=False, obj=application
+        )
     except typer.TyperException as e:  # click's usage errors, as Typer raises them
         terminal.error(f"{e.format_message()} (see `sreshow --help`)")
         return e.exit_code

@@ -9,45 +9,50 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-if TYPE_CHECKING:  # renderers take the records; the CLI imports the adapters lazily
-    from sreshow.adapters.local.state import StackRecord
-    from sreshow.adapters.local.status import StackStatus
+if TYPE_CHECKING:
+    from sreshow.stack_status import StackStatus
 
 ALERT_STYLES = {"firing": "bold red", "pending": "yellow", "inactive": "green"}
 
 
-def progress_table(record: StackRecord) -> Table:
+def progress_table(status: StackStatus) -> Table:
     """`up`'s progress: each component and replica, and where it stands."""
-    table = Table(title="Starting the local stack", show_edge=False, title_justify="left")
+    table = Table(
+        title=f"Starting the {status.platform} stack", show_edge=False, title_justify="left"
+    )
     table.add_column("component")
     table.add_column("status")
-    for name, state in record.components.items():
+    for name, state in status.components.items():
         table.add_row(name, state)
-    for replica in record.replicas:
+    for replica in status.replicas:
         table.add_row(replica.name, "ready" if replica.ready else "starting")
     return table
 
 
-def summary_table(record: StackRecord, state_dir: str) -> Table:
+def summary_table(status: StackStatus) -> Table:
     """What runs where, as `up` ends."""
-    table = Table(title="Local stack", show_edge=False, title_justify="left", show_header=False)
+    table = Table(
+        title=f"{status.platform.capitalize()} stack",
+        show_edge=False,
+        title_justify="left",
+        show_header=False,
+    )
     table.add_column("what", style="bold")
     table.add_column("where", overflow="fold")
     for name in ("app", "prometheus", "alertmanager"):
-        if name in record.endpoints:
-            table.add_row(name, record.endpoints[name])
-    ready = sum(1 for r in record.replicas if r.ready)
+        if name in status.endpoints:
+            table.add_row(name, status.endpoints[name])
     table.add_row(
-        "replicas", f"{ready}/{record.desired_replicas} ready (version {_version(record)})"
+        "replicas", f"{status.ready}/{status.desired_replicas} ready (version {status.version})"
     )
-    table.add_row("time scale", f"{record.time_scale:g}" + _scale_note(record.time_scale))
-    table.add_row("state", state_dir)
+    table.add_row("time scale", f"{status.time_scale:g}" + _scale_note(status.time_scale))
+    table.add_row("state", status.state_location)
     return table
 
 
-def status_view(status: StackStatus, state_dir: str) -> RenderableType:
+def status_view(status: StackStatus) -> RenderableType:
     """The whole `status` screen."""
-    summary = summary_table(status.record, state_dir)
+    summary = summary_table(status)
     if status.dashboard_url:
         # The link carries every panel's query: too long to read, so it is a terminal
         # hyperlink here; `status --json` has it as text.
@@ -60,10 +65,6 @@ def status_view(status: StackStatus, state_dir: str) -> RenderableType:
     return Group(*parts)
 
 
-def _version(record: StackRecord) -> str:
-    return next((r.version for r in record.revisions if r.number == record.revision), "?")
-
-
 def _scale_note(scale: float) -> str:
     return "" if scale == 1 else f" (clocks {1 / scale:g}x faster than real time)"
 
@@ -72,8 +73,8 @@ def _replicas(status: StackStatus) -> Table:
     table = Table(title="Replicas", title_justify="left", show_edge=False)
     for column in ("name", "version", "ready", "restarts", "CPU", "memory", "faults"):
         table.add_column(column)
-    for replica in status.record.replicas:
-        faults = status.faults.get(replica.name) or {}
+    for replica in status.replicas:
+        faults = {} if replica.faults is None else replica.faults.model_dump()
         active = ", ".join(f"{k}={v}" for k, v in faults.items() if v)
         table.add_row(
             replica.name,
@@ -84,7 +85,7 @@ def _replicas(status: StackStatus) -> Table:
             "-" if replica.memory_bytes is None else f"{replica.memory_bytes / 2**20:.0f} MiB",
             active or "-",
         )
-    table.caption = f"rollout: {status.record.rollout}"
+    table.caption = f"rollout: {status.rollout.message}"
     return table
 
 
@@ -92,7 +93,7 @@ def _autoscaler(status: StackStatus) -> Table:
     table = Table(title="Autoscaler", title_justify="left", show_edge=False, show_header=False)
     table.add_column("what", style="bold")
     table.add_column("value")
-    hpa = status.record.autoscaler
+    hpa = status.autoscaler
     if hpa is None:
         table.add_row("state", "no decision yet")
         return table
@@ -104,12 +105,8 @@ def _autoscaler(status: StackStatus) -> Table:
         measured = hpa.utilization.get(resource)
         shown = "unknown" if measured is None else f"{measured:.0f}%"
         table.add_row(resource, f"{shown} of request (target {target:g}%)")
-    if status.record.time_scale != 1:
-        table.add_row(
-            "counts",
-            "CPU as in real time: the stack's probes and scrapes, "
-            f"{1 / status.record.time_scale:g}x as frequent here, at their real-time rate",
-        )
+    if hpa.note:
+        table.add_row("counts", hpa.note)
     if hpa.last_event:
         table.add_row("last scaling", f"{hpa.last_event}: {hpa.last_event_reason}")
     return table

@@ -81,7 +81,7 @@ def _replicas(view: RunView) -> Table:
             Text("yes", style="green") if replica.ready else Text("no", style="red"),
         )
     scaler = snapshot.autoscaler
-    caption = f"desired {snapshot.desired} · rollout {snapshot.rollout}"
+    caption = f"desired {snapshot.desired} · rollout {snapshot.rollout.state}"
     if scaler is not None:
         cpu = scaler.utilization.get("cpu")
         caption += f" · autoscaler wants {scaler.desired}"

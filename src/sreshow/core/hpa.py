@@ -1,6 +1,6 @@
 """The Kubernetes HorizontalPodAutoscaler controller (autoscaling/v2), as pure functions.
 
-The local platform's supervisor autoscales with it, so `spike-load` behaves as it would
+sreshow's own supervisor autoscales with it, so `spike-load` behaves as it would
 on a cluster. Each step follows one upstream function, rule for rule (kubernetes/
 kubernetes, pkg/controller/podautoscaler/ unless said otherwise):
 

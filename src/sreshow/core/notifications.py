@@ -1,6 +1,6 @@
 """What a Slack notification from Alertmanager says: firing or resolved, which alerts.
 
-The local platform's notification sink records every Slack webhook body it receives;
+sreshow's own notification sink records every Slack webhook body it receives;
 this module reads them. The message is what `manifests/monitoring/alertmanager/
 slack.tmpl` renders, one message per alert group (`group_by: [alertname]`):
 

@@ -1,6 +1,6 @@
 """The Grafana dashboard's panels as Prometheus graph links.
 
-Grafana does not run on the local platform, so `status` links every panel to
+Grafana does not run on every platform, so `status` links every panel to
 Prometheus's own graph page with the panel's queries, taken from the one dashboard
 file and with Grafana's variables filled in as Grafana would for "all pods".
 """

@@ -1,6 +1,6 @@
 """The Deployment and ReplicaSet controllers' decisions, as pure functions.
 
-The local platform's supervisor observes its replicas, asks `reconcile()` what to do,
+sreshow's own supervisor observes its replicas, asks `reconcile()` what to do,
 and does it. Like Kubernetes it keeps a replica count per revision: a dead replica is
 replaced under a new name, surplus replicas are stopped, and a new revision rolls out
 with `maxSurge`/`maxUnavailable` (25%/25% by default) gated on readiness, so a release

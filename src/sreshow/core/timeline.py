@@ -120,7 +120,7 @@ class TimelineEvent:
     `seen_t`, when known)."""
 
     t: float
-    kind: str
+    kind: EventKind
     details: Mapping[str, Any] = field(default_factory=dict)  # JSON-able values
     seen_t: float | None = None
 
@@ -128,8 +128,9 @@ class TimelineEvent:
         _check_time("t", self.t)
         if self.seen_t is not None:
             _check_time("seen_t", self.seen_t)
-        if not isinstance(self.kind, str) or not self.kind:
-            raise ValueError(f"a timeline event's kind must be a non-empty string: {self.kind!r}")
+        # mypy holds code to EventKind; a kind read from a file is checked here, and a
+        # plain string of a known kind becomes its member (equal, and written the same).
+        object.__setattr__(self, "kind", _event_kind(self.kind))
         clashing = [key for key in _RESERVED_KEYS if key in self.details]
         if clashing:
             raise ValueError(f"event details cannot be named {', '.join(clashing)}")
@@ -150,11 +151,12 @@ class TimelineEvent:
         """`{"t": <rounded to ms>, "kind": ..., **details}`, as the journal stores it,
         with `seen_t` too when it was dated back."""
         late = {"seen_t": round(self.shown_t, 3)} if self.dated_back else {}
-        return {"t": round(self.t, 3), "kind": str(self.kind), **self.details, **late}
+        return {"t": round(self.t, 3), "kind": self.kind.value, **self.details, **late}
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> TimelineEvent:
-        """The event `as_json()` wrote; ValueError if `t` or `kind` is missing or odd."""
+        """The event `as_json()` wrote; ValueError if `t` or `kind` is missing or odd, or
+        the kind is not an `EventKind`."""
         t, kind, seen_t = data.get("t"), data.get("kind"), data.get("seen_t")
         if isinstance(t, bool) or not isinstance(t, int | float) or not isinstance(kind, str):
             raise ValueError(
@@ -162,7 +164,16 @@ class TimelineEvent:
                 f"kind={kind!r}"
             )
         details = {key: value for key, value in data.items() if key not in _RESERVED_KEYS}
-        return cls(float(t), kind, details, None if seen_t is None else float(seen_t))
+        return cls(float(t), _event_kind(kind), details, None if seen_t is None else float(seen_t))
+
+
+def _event_kind(kind: str) -> EventKind:
+    try:
+        return EventKind(kind)
+    except ValueError:
+        raise ValueError(
+            f"unknown timeline event kind {kind!r}; the kinds are sreshow.core.timeline.EventKind"
+        ) from None
 
 
 def _check_time(name: str, value: object) -> None:

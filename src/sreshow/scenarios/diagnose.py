@@ -325,7 +325,7 @@ def _not_a_choice(case: _Case) -> tuple[str, str]:
 
 def _out_of_range(case: _Case) -> tuple[str, str]:
     bounds = dict(case.ctx)
-    for rule in case.field.metadata if case.field else []:
+    for rule in _constraints(case.field) if case.field else []:
         for bound in ("gt", "ge", "lt", "le"):
             if getattr(rule, bound, None) is not None:
                 bounds[bound] = getattr(rule, bound)
@@ -337,6 +337,16 @@ def _out_of_range(case: _Case) -> tuple[str, str]:
     if "ge" in bounds and "le" in bounds:
         words = [f"from {bounds['ge']:g} to {bounds['le']:g}"]
     return f"{_show(case.value)} is out of range", f"write a number {' and '.join(words)}"
+
+
+def _constraints(field: FieldInfo) -> list[Any]:
+    """The field's constraints, also those of an optional annotated type (`X | None`)."""
+    found = list(field.metadata)
+    for member in get_args(field.annotation):
+        if get_origin(member) is Annotated:
+            for extra in get_args(member)[1:]:
+                found += getattr(extra, "metadata", [extra])
+    return found
 
 
 def _too_short(case: _Case) -> tuple[str, str]:

@@ -27,6 +27,7 @@ from sreshow.core.timeline import EventKind, TimelineEvent, is_remediation
 from sreshow.errors import PlatformError
 from sreshow.ports import AlertState, Load, LoadStats, LoadWindow, Platform, Snapshot
 from sreshow.scenarios.capacity import CapacityWatch
+from sreshow.scenarios.scaling import autoscaler_change
 
 POLL_SECONDS = 0.25
 ALERT_POLL_SECONDS = 0.5
@@ -105,7 +106,7 @@ class Observer:
     def now(self) -> float:
         return time.monotonic() - self.started
 
-    def record(self, kind: str, t: float | None = None, **details: Any) -> TimelineEvent:
+    def record(self, kind: EventKind, t: float | None = None, **details: Any) -> TimelineEvent:
         """Add an event that happened now (or at `t`, if earlier) and tell the listener."""
         with self._telling:
             seen = self.now()
@@ -155,16 +156,17 @@ class Observer:
         with self._telling:  # the runner's own scale step tells the watch under it too
             capacity = self._capacity.update(previous, snapshot)
             if capacity is not None:
-                self.record(capacity.kind, ready=capacity.ready, desired=capacity.desired)
-        for change in self.platform.autoscaler_changes():
-            if change.at >= self.started_at:
-                self.record(
-                    "autoscaled",
-                    t=change.at - self.started_at,
-                    previous=change.previous,
-                    desired=change.desired,
-                    reason=change.reason,
-                )
+                kind = EventKind(capacity.kind)
+                self.record(kind, ready=capacity.ready, desired=capacity.desired)
+        change = autoscaler_change(previous, snapshot)
+        if change is not None and change.at >= self.started_at:
+            self.record(
+                EventKind.AUTOSCALED,
+                t=change.at - self.started_at,
+                previous=change.previous,
+                desired=change.desired,
+                reason=change.reason,
+            )
         if time.monotonic() >= self._next_alert_poll:
             self._next_alert_poll = time.monotonic() + ALERT_POLL_SECONDS
             try:
@@ -181,9 +183,9 @@ class Observer:
             # seen only once enough of them are in); a change of replicas, now.
             at = max(self._sli_changed_at, self._serving_changed_at)
             if healthy:
-                self.record("service_healthy", t=at)
+                self.record(EventKind.SERVICE_HEALTHY, t=at)
             else:
-                self.record("service_unhealthy", t=at, reason=reason)
+                self.record(EventKind.SERVICE_UNHEALTHY, t=at, reason=reason)
         with self._lock:
             self._view = replace(
                 self._view,
@@ -200,7 +202,7 @@ class Observer:
     def _fail(self, why: str) -> None:
         if not self.failure:
             self.failure = why
-            self.record("observation_failed", reason=why)
+            self.record(EventKind.OBSERVATION_FAILED, reason=why)
 
     def _pods(self, previous: Snapshot | None, current: Snapshot) -> None:
         if previous is None:
@@ -210,17 +212,18 @@ class Observer:
         for name, replica in after.items():
             old = before.get(name)
             if old is None:
-                self.record("pod_started", pod=name, version=replica.version)
+                self.record(EventKind.POD_STARTED, pod=name, version=replica.version)
             if old is not None and replica.restarts > old.restarts:
-                self.record("pod_restarted", pod=name, restarts=replica.restarts)
+                self.record(EventKind.POD_RESTARTED, pod=name, restarts=replica.restarts)
             if replica.ready and (old is None or not old.ready):
-                self.record("pod_ready", pod=name)
+                self.record(EventKind.POD_READY, pod=name)
             elif old is not None and old.ready and not replica.ready:
-                self.record("pod_unready", pod=name)
+                self.record(EventKind.POD_UNREADY, pod=name)
         for name in before.keys() - after.keys():
-            self.record("pod_gone", pod=name)
-        if current.rollout not in (previous.rollout, "progressing"):
-            self.record(f"rollout_{current.rollout}", revision=current.revision)
+            self.record(EventKind.POD_GONE, pod=name)
+        state = current.rollout.state
+        if state not in (previous.rollout.state, "progressing"):
+            self.record(EventKind(f"rollout_{state}"), revision=current.revision)
 
     def _alert_changes(self) -> None:
         for alert in self.platform.alerts():
@@ -229,9 +232,9 @@ class Observer:
             if alert.state == before:
                 continue
             if alert.state == "inactive":
-                kind = "alert_resolved" if before == "firing" else "alert_inactive"
+                kind = EventKind.ALERT_RESOLVED if before == "firing" else EventKind.ALERT_INACTIVE
             else:
-                kind = f"alert_{alert.state}"
+                kind = EventKind(f"alert_{alert.state}")
             self.record(kind, alert=alert.name)
 
     def _new_notifications(self) -> None:
@@ -239,7 +242,7 @@ class Observer:
         for notification in notifications[self._notifications_seen :]:
             if notification.received_at >= self.started_at:
                 self.record(
-                    "notification_delivered",
+                    EventKind.NOTIFICATION_DELIVERED,
                     t=max(0.0, notification.received_at - self.started_at),
                     status=notification.status,
                     alerts=list(notification.alerts),
@@ -256,7 +259,7 @@ class Observer:
                 # clients were not served well before the fix.
                 at = max(at, self._last_remediation())
             self._sli_changed_at = at
-            kind = "sli_breached" if change.breached else "sli_recovered"
+            kind = EventKind.SLI_BREACHED if change.breached else EventKind.SLI_RECOVERED
             self.record(kind, t=at, sli=change.sli, value=round(change.value, 4))
 
     def _last_remediation(self) -> float:

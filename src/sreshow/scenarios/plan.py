@@ -136,7 +136,7 @@ _FAULT_WORDS = {
 
 def _faults(inject: s.Inject) -> str:
     words = []
-    for kind, value in inject.faults().items():
+    for kind, value in inject.changes().items():
         if isinstance(value, bool):
             words.append(kind if value else f"not {kind}")
         elif kind == "latency_seconds":

@@ -28,7 +28,7 @@ from typing import Literal
 from pydantic import BaseModel
 
 from sreshow.core.slo import BudgetInputs
-from sreshow.core.timeline import RunMetrics, TimelineEvent, run_metrics
+from sreshow.core.timeline import EventKind, RunMetrics, TimelineEvent, run_metrics
 from sreshow.core.verdict import (
     ExpectationResult,
     judge_alert,
@@ -133,7 +133,7 @@ class ScenarioRunner:
                 changes = Changes(initial_desired=first.desired, initial_revision=first.revision)
                 ctx = StepContext(self.platform, self.load, observer, changes, self.hooks.ask)
                 observer.record(
-                    "run_started",
+                    EventKind.RUN_STARTED,
                     scenario=self.spec.name,
                     platform=self.platform.name,
                     time_scale=self.platform.time_scale,
@@ -143,15 +143,15 @@ class ScenarioRunner:
                 except KeyboardInterrupt:  # Ctrl-C, or SIGTERM as Interrupted
                     self._interrupted = True
                     error, code = "interrupted", ExitCode.INTERRUPTED
-                    observer.record("interrupted")
+                    observer.record(EventKind.INTERRUPTED)
                 finally:
                     self._shielded = True
                     self._clean_up(ctx)
                 if code == ExitCode.PASSED and not self._signal_during_cleanup:
                     error, code = self._steady_state_again(ctx)
                 if self._signal_during_cleanup and not self._interrupted:
-                    observer.record("interrupted", during="cleanup")
-                observer.record("run_finished")
+                    observer.record(EventKind.INTERRUPTED, during="cleanup")
+                observer.record(EventKind.RUN_FINISHED)
                 duration = observer.now()
                 events = observer.events()
             return self._result(started_at, duration, events, error, code)
@@ -195,7 +195,9 @@ class ScenarioRunner:
             ctx.observer.set_step(f"{prefix}{index}. {description}")
             started = ctx.observer.now()
             if kind != "narrate":  # a narration is its own event
-                ctx.observer.record("step_started", phase=phase, index=index, step=description)
+                ctx.observer.record(
+                    EventKind.STEP_STARTED, phase=phase, index=index, step=description
+                )
             try:
                 detail = run_step(step, ctx)
             except SreshowError as e:
@@ -220,7 +222,7 @@ class ScenarioRunner:
         if outcome.kind == "narrate":
             return
         ctx.observer.record(
-            "step_passed" if outcome.passed else "step_failed",
+            EventKind.STEP_PASSED if outcome.passed else EventKind.STEP_FAILED,
             phase=outcome.phase,
             index=outcome.index,
             detail=outcome.detail,
@@ -248,12 +250,16 @@ class ScenarioRunner:
             )
         except StepFailed:
             self._steady[when] = "failed"
-            ctx.observer.record("steady_state_checked", when=when, holds=False, failing=failing())
+            ctx.observer.record(
+                EventKind.STEADY_STATE_CHECKED, when=when, holds=False, failing=failing()
+            )
             raise
         if self._signal_during_cleanup:  # Ctrl-C after the cleanup: not checked, as asked
             return
         self._steady[when] = "held"
-        ctx.observer.record("steady_state_checked", when=when, holds=True, after_s=round(took, 2))
+        ctx.observer.record(
+            EventKind.STEADY_STATE_CHECKED, when=when, holds=True, after_s=round(took, 2)
+        )
 
     def _check(self, check: s.Condition | s.AlertsInactive, view: RunView) -> bool:
         if isinstance(check, s.AlertsInactive):
@@ -263,7 +269,7 @@ class ScenarioRunner:
 
     def _clean_up(self, ctx: StepContext) -> None:
         """The rollback block, then restore whatever the run still changed."""
-        ctx.observer.record("rollback_started", interrupted=self._interrupted)
+        ctx.observer.record(EventKind.ROLLBACK_STARTED, interrupted=self._interrupted)
         self._run_steps(ctx, self.spec.rollback, "rollback")
         ctx.observer.set_step("restoring the system as it was")
         self._restore(ctx)
@@ -272,7 +278,7 @@ class ScenarioRunner:
         changes, platform = ctx.changes, self.platform
         if self.load.running:
             self.load.stop()
-            ctx.observer.record("load_stopped")
+            ctx.observer.record(EventKind.LOAD_STOPPED)
         actions: list[tuple[str, Callable[[], None]]] = []
         if changes.faulted:
             actions.append(("clear the faults", lambda: _clear_all(ctx)))
@@ -285,7 +291,7 @@ class ScenarioRunner:
             try:
                 action()
             except SreshowError as e:
-                ctx.observer.record("restore_failed", action=what, reason=str(e))
+                ctx.observer.record(EventKind.RESTORE_FAILED, action=what, reason=str(e))
                 self.hooks.say(f"cleanup could not {what}: {e}")
         try:
             wait_until(
@@ -293,13 +299,15 @@ class ScenarioRunner:
                 RESTORE_WITHIN_SECONDS,
                 lambda view: (
                     view.snapshot is not None
-                    and view.snapshot.rollout == "complete"
+                    and view.snapshot.rollout.state == "complete"
                     and view.snapshot.ready >= max(view.snapshot.desired, 1)
                 ),
                 "every replica back and ready",
             )
         except (StepFailed, PlatformError) as e:
-            ctx.observer.record("restore_failed", action="wait for the replicas", reason=str(e))
+            ctx.observer.record(
+                EventKind.RESTORE_FAILED, action="wait for the replicas", reason=str(e)
+            )
             self.hooks.say(f"cleanup: {e}; check `sreshow status`")
 
     # --- results ------------------------------------------------------------------------
@@ -410,12 +418,12 @@ def _clear_all(ctx: StepContext) -> None:
     pods = [r.name for r in ctx.platform.snapshot().replicas]
     ctx.platform.clear_faults(pods)
     ctx.changes.faulted.clear()
-    ctx.observer.record("faults_cleared", pods=pods)
+    ctx.observer.record(EventKind.FAULTS_CLEARED, pods=pods)
 
 
 def _roll_back_to_first(ctx: StepContext) -> None:
     revision = ctx.platform.rollback(ctx.changes.initial_revision)
-    ctx.observer.record("rolled_back", revision=revision)
+    ctx.observer.record(EventKind.ROLLED_BACK, revision=revision)
 
 
 def _scale_back(ctx: StepContext) -> None:
@@ -424,7 +432,7 @@ def _scale_back(ctx: StepContext) -> None:
     is tidying up, not a disruption."""
     previous, wanted = ctx.platform.snapshot().desired, ctx.changes.initial_desired
     ctx.platform.scale(wanted)
-    kind = "scaled" if wanted > previous else "replicas_restored"
+    kind = EventKind.SCALED if wanted > previous else EventKind.REPLICAS_RESTORED
     ctx.observer.record(kind, previous=previous, replicas=wanted)
 
 

@@ -20,12 +20,14 @@ from typing import Annotated, Any, Literal
 from pydantic import (
     BaseModel,
     BeforeValidator,
+    ConfigDict,
     Discriminator,
     Field,
     Tag,
     model_validator,
 )
 
+from demo_app.faults import FAULT_KINDS, FaultPatch
 from sreshow.scenarios.values import (
     ALERT_NAMES,
     MAX_REPLICAS,
@@ -39,31 +41,30 @@ from sreshow.scenarios.values import (
 
 __all__ = ["ALERT_NAMES", "MAX_REPLICAS", "AlertName", "Targets"]
 
-FAULT_KINDS = ("error_rate", "latency_seconds", "cpu_burn", "unhealthy", "unready")
+MAX_INJECTED_LATENCY_SECONDS = 30.0
 
 # --- steps -------------------------------------------------------------------------
 
 
-class Inject(Model):
-    """Faults to set through the admin API of the targeted replicas."""
+class Inject(FaultPatch):
+    """Faults to set through the admin API of the targeted replicas: the app's own
+    `FaultPatch`, plus which replicas take it."""
 
-    error_rate: float | None = Field(default=None, ge=0, le=1)
-    latency_seconds: float | None = Field(default=None, ge=0, le=30)
-    cpu_burn: float | None = Field(default=None, ge=0, le=1)
-    unhealthy: bool | None = None
-    unready: bool | None = None
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=False, allow_inf_nan=False)
+
+    # Tighter than the app allows: longer, and the clients' own timeouts answer instead.
+    latency_seconds: Annotated[float, Field(ge=0, le=MAX_INJECTED_LATENCY_SECONDS)] | None = None
     targets: TargetsField = Targets(all=True)
 
     @model_validator(mode="after")
     def _some_fault(self) -> Inject:
-        if not self.faults():
+        if not self.changes():
             raise ValueError(f"no fault given (set at least one of {', '.join(FAULT_KINDS)})")
         return self
 
-    def faults(self) -> dict[str, float | bool]:
-        """The fault settings as the admin API takes them."""
-        values = {kind: getattr(self, kind) for kind in FAULT_KINDS}
-        return {kind: value for kind, value in values.items() if value is not None}
+    def patch(self) -> FaultPatch:
+        """The faults alone, as the platform sets them."""
+        return FaultPatch.model_validate(self.changes())
 
 
 class ClearFaults(Model):

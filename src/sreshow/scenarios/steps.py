@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from pydantic import BaseModel
 
-from sreshow.core.timeline import format_seconds
+from sreshow.core.timeline import EventKind, format_seconds
 from sreshow.errors import EvictionRefused, ExitCode, PlatformError, SreshowError
 from sreshow.ports import Load, Platform, Snapshot
 from sreshow.scenarios import spec as s
@@ -86,10 +86,11 @@ def _inject(body: s.Inject, ctx: StepContext) -> str:
     pods = _pick(snapshot, body.targets.pick(snapshot.ready))
     if not pods:
         raise StepFailed("no ready replica to inject a fault into")
-    faults = body.faults()
+    patch = body.patch()
     ctx.changes.faulted.update(pods)  # before the call: a half-done injection is cleared too
-    ctx.platform.set_faults(pods, faults)
-    ctx.observer.record("fault_injected", pods=pods, faults=faults)
+    ctx.platform.set_faults(pods, patch)
+    faults = patch.changes()
+    ctx.observer.record(EventKind.FAULT_INJECTED, pods=pods, faults=faults)
     return f"{_faults_text(faults)} on {len(pods)} of {snapshot.ready} replicas"
 
 
@@ -97,21 +98,21 @@ def _clear_faults(_: s.ClearFaults, ctx: StepContext) -> str:
     pods = [r.name for r in ctx.platform.snapshot().replicas]
     ctx.platform.clear_faults(pods)
     ctx.changes.faulted.clear()
-    ctx.observer.record("faults_cleared", pods=pods)
+    ctx.observer.record(EventKind.FAULTS_CLEARED, pods=pods)
     return f"cleared on {len(pods)} replicas"
 
 
 def _load(body: s.Load, ctx: StepContext) -> str:
     duration = None if body.duration is None else ctx.scaled(body.duration)
     ctx.load.start(ctx.platform.app_url, body.rps, body.path, duration)
-    ctx.observer.record("load_started", rps=body.rps, path=body.path)
+    ctx.observer.record(EventKind.LOAD_STARTED, rps=body.rps, path=body.path)
     return f"{body.rps:g} requests/s to {body.path}"
 
 
 def _stop_load(_: s.StopLoad, ctx: StepContext) -> str:
     if ctx.load.running:
         ctx.load.stop()
-        ctx.observer.record("load_stopped")
+        ctx.observer.record(EventKind.LOAD_STOPPED)
         return "stopped"
     return "no load was running"
 
@@ -127,9 +128,9 @@ def _kill(body: s.Kill, ctx: StepContext) -> str:
             ctx.platform.kill(pod, force=body.force)
         except EvictionRefused:
             refused.append(pod)
-            ctx.observer.record("eviction_refused", pod=pod, reason="disruption budget")
+            ctx.observer.record(EventKind.EVICTION_REFUSED, pod=pod, reason="disruption budget")
             continue
-        ctx.observer.record("pod_killed", pod=pod, force=body.force)
+        ctx.observer.record(EventKind.POD_KILLED, pod=pod, force=body.force)
     done = len(pods) - len(refused)
     note = f"{'killed' if body.force else 'evicted'} {done} of {snapshot.ready} replicas"
     return note + (f"; the disruption budget refused {len(refused)}" if refused else "")
@@ -137,7 +138,9 @@ def _kill(body: s.Kill, ctx: StepContext) -> str:
 
 def _deploy(body: s.Deploy, ctx: StepContext) -> str:
     revision = ctx.platform.deploy(body.version, body.broken)
-    ctx.observer.record("deployed", version=body.version, revision=revision, broken=body.broken)
+    ctx.observer.record(
+        EventKind.DEPLOYED, version=body.version, revision=revision, broken=body.broken
+    )
     return f"version {body.version} as revision {revision}" + (
         f" (a bad release: {body.broken})" if body.broken else ""
     )
@@ -145,14 +148,14 @@ def _deploy(body: s.Deploy, ctx: StepContext) -> str:
 
 def _rollback(body: s.Rollback, ctx: StepContext) -> str:
     revision = ctx.platform.rollback(body.revision)
-    ctx.observer.record("rolled_back", revision=revision)
+    ctx.observer.record(EventKind.ROLLED_BACK, revision=revision)
     return f"to revision {revision}"
 
 
 def _scale(body: s.Scale, ctx: StepContext) -> str:
     previous = ctx.platform.snapshot().desired
     ctx.platform.scale(body.replicas)
-    ctx.observer.record("scaled", previous=previous, replicas=body.replicas)
+    ctx.observer.record(EventKind.SCALED, previous=previous, replicas=body.replicas)
     return f"{previous} → {body.replicas} replicas"
 
 
@@ -162,7 +165,7 @@ def _sleep(seconds: float, ctx: StepContext) -> str:
 
 
 def _narrate(text: str, ctx: StepContext) -> str:
-    ctx.observer.record("narration", text=text)
+    ctx.observer.record(EventKind.NARRATION, text=text)
     return text
 
 
@@ -234,7 +237,7 @@ def condition_holds(condition: s.Condition, view: RunView, platform: Platform) -
         return snapshot.ready >= max(wanted, 1 if condition.replicas_ready == "all" else 0)
     if condition.autoscaler_desired_at_least is not None:
         return _autoscaler_desired(snapshot) >= condition.autoscaler_desired_at_least
-    return snapshot.rollout == condition.rollout
+    return snapshot.rollout.state == condition.rollout
 
 
 def observed_condition(condition: s.Condition, view: RunView) -> str:
@@ -248,7 +251,7 @@ def observed_condition(condition: s.Condition, view: RunView) -> str:
         return f"{snapshot.ready}/{snapshot.desired} ready"
     if condition.autoscaler_desired_at_least is not None:
         return f"the autoscaler wants {_autoscaler_desired(snapshot)}"
-    return f"the rollout is {snapshot.rollout}"
+    return f"the rollout is {snapshot.rollout.state}"
 
 
 def _autoscaler_desired(snapshot: Snapshot) -> int:

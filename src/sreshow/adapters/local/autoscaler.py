@@ -10,6 +10,7 @@ and the autoscaler must answer the clients' load, not that.
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
@@ -143,6 +144,8 @@ class Autoscaler:
             last_event=event or (previous.last_event if previous else None),
             last_event_reason=(change.reason if change else None)
             or (previous.last_event_reason if previous else None),
+            # Unix time, as the HPA's status.lastScaleTime: readers date the change by it.
+            last_scale_at=time.time() if change else (previous.last_scale_at if previous else None),
         )
 
 

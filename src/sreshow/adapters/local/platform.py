@@ -1,335 +1,145 @@
-"""`sreshow up`, `status` and `down` for the local platform.
+"""The local stack as a scenario `Platform` (sreshow.ports): observe it and act on it.
 
-`up` checks the tools, cleans up after a crashed stack, starts the supervisor as a
-detached daemon in a session of its own and follows `stack.json` until every component
-and replica is ready. `down` asks the supervisor to stop, waits, and then makes sure
-nothing of the stack is left: every process that carries the stack's marker in its
-environment is stopped, whatever happened before.
+Observations come from where `status` gets them: the supervisor's `stack.json`,
+Prometheus's rules API and the notification sink's record.
+Actions go to the supervisor's control API (scale, deploy, rollback, kill) and to each
+replica's fault admin API, with the stack's admin token (read from its 0600 file, never
+printed).
 """
 
 from __future__ import annotations
 
-import os
-import re
-import shutil
-import subprocess
-import sys
-import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+import secrets
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
-import psutil
+import httpx
 
+from demo_app.config import ENV_ADMIN_TOKEN, ENV_ADMIN_TOKEN_FILE
+from sreshow.adapters.local import lifecycle as local
 from sreshow.adapters.local.control import ControlClient
-from sreshow.adapters.local.processes import Binary, find_binary, port_in_use, wait_for_http
-from sreshow.adapters.local.state import StackDir, StackRecord
+from sreshow.adapters.local.sink import read_notifications
+from sreshow.adapters.local.state import StackDir
+from sreshow.adapters.local.status import autoscaler_of, rollout_of
+from sreshow.adapters.prometheus import PrometheusClient
+from sreshow.core.notifications import Notification
 from sreshow.errors import PlatformError, UsageError
-from sreshow.settings import SECRET_VARIABLES
+from sreshow.ports import AlertView, FaultPatch, ReplicaView, Snapshot
 
-STACK_MARKER = "SRESHOW_LOCAL_STACK"  # in every stack process's environment: its stack dir
-DEFAULT_APP_PORT = 8080
-# Replicas start in seconds; then Prometheus must scrape every replica and evaluate its
-# rules (four scrape intervals: a minute at time scale 1).
-UP_TIMEOUT_SECONDS = 120.0
-DOWN_TIMEOUT_SECONDS = 30.0
-SERVICE_READY_SECONDS = 10.0
-
-REQUIRED_BINARIES = (
-    (Binary("prometheus", "prometheus", "prometheus"), (2, 40)),
-    (Binary("prometheus-alertmanager", "prometheus-alertmanager", "alertmanager"), (0, 25)),
-    (
-        Binary("prometheus-blackbox-exporter", "prometheus-blackbox-exporter", "blackbox_exporter"),
-        (0, 20),
-    ),
-    (Binary("haproxy", "haproxy", "haproxy"), (2, 5)),  # health checks on runtime-added servers
-)
+ADMIN_TIMEOUT_SECONDS = 5.0
 
 
-@dataclass(frozen=True)
-class UpOptions:
-    time_scale: float = 1.0
-    replicas: int = 2
-    port: int | None = None
-    version: str = "1.0.0"
-    # The user's secrets (SRESHOW_ADMIN_TOKEN, SRESHOW_SLACK_WEBHOOK_URL); None: the
-    # stack generates a token and notifies its local sink.
-    admin_token: str | None = field(default=None, repr=False)
-    slack_webhook_url: str | None = field(default=None, repr=False)
+class LocalPlatform:
+    """A running local stack, found through its state directory."""
 
+    name = "local"
 
-@dataclass(frozen=True)
-class UpResult:
-    record: StackRecord
-    already_running: bool
-    recovered: str | None = None
-
-
-def check_tools() -> None:
-    """Every binary the stack runs is installed, at a version it works with (exit 3)."""
-    for binary, minimum in REQUIRED_BINARIES:
-        path = find_binary(binary)
-        found = _version_of(path)
-        if found is not None and found < minimum:
-            wanted = ".".join(map(str, minimum))
+    def __init__(self, state_dir: Path, admin_token: str | None = None) -> None:
+        """`admin_token`: the user's (SRESHOW_ADMIN_TOKEN), which must be the stack's."""
+        record = local.status(state_dir)
+        if record is None:
             raise PlatformError(
-                f"{binary.name} {'.'.join(map(str, found))} is too old (need >= {wanted}); "
-                f"{binary.install_hint()}"
+                f"no local stack is up (state in {state_dir}); start one with "
+                "`sreshow up --time-scale 0.1`, then run the scenario again"
+            )
+        self._stack = StackDir(state_dir)
+        self.time_scale = record.time_scale
+        self.app_url = record.endpoints["app"]
+        self._record = record
+        self._control = ControlClient(self._stack.control_socket)
+        self._prometheus = PrometheusClient(record.endpoints["prometheus"], timeout=5.0)
+        self._http = httpx.Client(timeout=ADMIN_TIMEOUT_SECONDS)
+        self._token = self._stack.admin_token()
+        if admin_token is not None and not secrets.compare_digest(admin_token, self._token):
+            raise UsageError(
+                f"{ENV_ADMIN_TOKEN} (or {ENV_ADMIN_TOKEN_FILE}) is not the token the running "
+                "stack was started with; unset it, or restart the stack with it "
+                "(`sreshow down`, then `sreshow up`)"
             )
 
+    def close(self) -> None:
+        self._prometheus.close()
+        self._http.close()
 
-def validate(options: UpOptions) -> None:
-    """Refuse bad flags before anything starts (exit 2); a port in use is checked by
-    `check_port()`, after a crashed stack (which may hold it) is cleaned up."""
-    if not 0 < options.time_scale <= 1:
-        raise UsageError(
-            f"--time-scale {options.time_scale:g} is out of range; give a factor in (0, 1], "
-            "e.g. 0.1 for ten times faster"
-        )
-    if not 1 <= options.replicas <= 10:
-        raise UsageError(f"--replicas {options.replicas} is out of range; give 1 to 10")
-    if options.port is not None and not 1 <= options.port <= 65535:
-        raise UsageError(f"--port {options.port} is not a TCP port; give 1 to 65535")
+    def __enter__(self) -> LocalPlatform:
+        return self
 
+    def __exit__(self, *_: object) -> None:
+        self.close()
 
-def check_port(options: UpOptions) -> None:
-    """Refuse a --port something listens on (exit 2)."""
-    if options.port is not None and port_in_use(options.port):
-        raise UsageError(
-            f"--port {options.port} is in use on 127.0.0.1; pick a free port or leave --port out"
-        )
+    # --- observations -----------------------------------------------------------------
 
-
-def up(state_dir: Path, options: UpOptions, progress: Callable[[StackRecord], None]) -> UpResult:
-    """Bring the local stack up (or find it up); `progress` sees every new record."""
-    stack = StackDir(state_dir)
-    if stack.supervisor_running():
-        record = stack.read_stack()
-        if record is not None:
-            return UpResult(record, already_running=True)
-    validate(options)
-    check_tools()
-    recovered = _clean_up_after_crash(stack)
-    check_port(options)
-    port = options.port or _default_port()
-    stack.set_secrets(options.admin_token, options.slack_webhook_url)
-    supervisor = _start_supervisor(stack, options, port)
-    try:
-        record = _follow_start(stack, supervisor, options, progress)
-    except BaseException:
-        _stop_everything(stack, supervisor.pid)
-        raise
-    return UpResult(record, already_running=False, recovered=recovered)
-
-
-def status(state_dir: Path) -> StackRecord | None:
-    """The stack's record, or None when no stack is up."""
-    stack = StackDir(state_dir)
-    record = stack.read_stack()
-    if record is None or not stack.supervisor_running():
-        return None
-    return record
-
-
-def down(state_dir: Path) -> int:
-    """Stop everything the stack started; the number of processes stopped (0: nothing)."""
-    stack = StackDir(state_dir)
-    stopped = 0
-    if stack.supervisor_running():
-        pid = _recorded_pid(stack)
-        try:
-            ControlClient(stack.control_socket, timeout=5).request("POST", "/stop")
-        except PlatformError:
-            if pid is not None:
-                _signal(pid, 15)
-        if pid is not None and _wait_gone(pid, DOWN_TIMEOUT_SECONDS):
-            stopped += 1
-    stopped += _kill_marked(stack)
-    _remove_runtime_files(stack)
-    return stopped
-
-
-def control(state_dir: Path) -> ControlClient:
-    """A client for the running stack's supervisor."""
-    return ControlClient(StackDir(state_dir).control_socket)
-
-
-# --- helpers ---------------------------------------------------------------------
-
-
-def _version_of(path: str) -> tuple[int, ...] | None:
-    try:
-        result = subprocess.run(  # noqa: S603 (a found binary, fixed flag)
-            [path, "--version"], capture_output=True, text=True, timeout=10, check=False
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    match = re.search(r"(\d+)\.(\d+)(?:\.(\d+))?", result.stdout + result.stderr)
-    return tuple(int(part) for part in match.groups() if part) if match else None
-
-
-def _default_port() -> int:
-    from sreshow.adapters.local.processes import free_port
-
-    return DEFAULT_APP_PORT if not port_in_use(DEFAULT_APP_PORT) else free_port()
-
-
-def _start_supervisor(stack: StackDir, options: UpOptions, port: int) -> subprocess.Popen[bytes]:
-    stack.root.mkdir(parents=True, exist_ok=True)
-    stack.logs.mkdir(parents=True, exist_ok=True)
-    stack.stack_file.unlink(missing_ok=True)
-    argv = [
-        sys.executable,
-        "-m",
-        "sreshow.adapters.local.supervisor",
-        f"--state-dir={stack.root.parent}",
-        f"--time-scale={options.time_scale:g}",
-        f"--port={port}",
-        f"--replicas={options.replicas}",
-        f"--version={options.version}",
-    ]
-    # The secrets reach the stack through its 0600 files only: a replica would prefer a
-    # token in its environment to the stack's file.
-    env = {k: v for k, v in os.environ.items() if k not in SECRET_VARIABLES}
-    env[STACK_MARKER] = str(stack.root)
-    with (stack.logs / "supervisor.log").open("ab") as log:
-        return subprocess.Popen(  # noqa: S603 (our own interpreter and module)
-            argv,
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env=env,
-            start_new_session=True,  # survives the CLI; its group holds the stack
-        )
-
-
-def _follow_start(
-    stack: StackDir,
-    supervisor: subprocess.Popen[bytes],
-    options: UpOptions,
-    progress: Callable[[StackRecord], None],
-) -> StackRecord:
-    deadline = time.monotonic() + UP_TIMEOUT_SECONDS
-    last: StackRecord | None = None
-    while True:
-        if supervisor.poll() is not None:
-            record = stack.read_stack()
-            why = record.message if record and record.message else _log_tail(stack)
-            raise PlatformError(f"the local stack failed to start: {why}")
-        record = stack.read_stack()
-        if record is not None and record != last:
-            progress(record)
-            last = record
-        if record is not None and record.phase == "failed":
-            raise PlatformError(f"the local stack failed to start: {record.message}")
-        if record is not None and record.phase == "running" and _all_ready(record, options):
-            # Ready replicas get requests once HAProxy's own check passes (every 0.5 s):
-            # up is done when the Service answers, so the user's first request does.
-            wait_for_http(
-                f"{record.endpoints['app']}/ready",
-                within=SERVICE_READY_SECONDS,
-                what="the Service (HAProxy)",
-            )
-            return record
-        if time.monotonic() > deadline:
+    def snapshot(self) -> Snapshot:
+        record = self._stack.read_stack()
+        if record is None or record.phase != "running":
             raise PlatformError(
-                f"the local stack was not ready within {UP_TIMEOUT_SECONDS:g} s; see "
-                f"{stack.logs} (stopped what had started)"
+                "the local stack stopped while the scenario ran; see `sreshow status`"
             )
-        time.sleep(0.1)
+        self._record = record
+        return Snapshot(
+            replicas=tuple(
+                ReplicaView(r.name, r.version, r.revision, r.ready, r.restarts)
+                for r in record.replicas
+            ),
+            desired=record.desired_replicas,
+            revision=record.revision,
+            rollout=rollout_of(record),
+            autoscaler=autoscaler_of(record),
+        )
 
+    def alerts(self) -> list[AlertView]:
+        return [AlertView(rule.name, rule.state) for rule in self._prometheus.alert_rules()]
 
-def _all_ready(record: StackRecord, options: UpOptions) -> bool:
-    ready = sum(1 for r in record.replicas if r.ready)
-    return ready >= options.replicas and "app" in record.endpoints
+    def notifications(self) -> list[Notification]:
+        """Those delivered: to the local sink, or taken by the user's Slack webhook."""
+        return [n for n in read_notifications(self._stack.notifications) if n.delivered]
 
+    def query(self, expr: str) -> float | None:
+        return self._prometheus.scalar(expr)
 
-def _clean_up_after_crash(stack: StackDir) -> str | None:
-    """Stop what a crashed supervisor left and remove its stale files."""
-    killed = _kill_marked(stack)
-    stale = [p for p in (stack.pid_file, stack.control_socket, stack.stack_file) if p.exists()]
-    _remove_runtime_files(stack)
-    if killed or stale:
-        return f"cleaned up after a stack that did not stop cleanly ({killed} processes stopped)"
-    return None
+    # --- actions ----------------------------------------------------------------------
 
+    def set_faults(self, pods: Sequence[str], patch: FaultPatch) -> None:
+        for pod in pods:
+            self._admin("PATCH", pod, patch.model_dump(exclude_none=True))
 
-def _marked_processes(stack: StackDir) -> list[psutil.Process]:
-    marker = str(stack.root)
-    found = []
-    for process in psutil.process_iter(["pid"]):
-        if process.pid == os.getpid():
-            continue
+    def clear_faults(self, pods: Sequence[str]) -> None:
+        for pod in pods:
+            self._admin("DELETE", pod, None)
+
+    def kill(self, pod: str, *, force: bool) -> None:
+        self._control.request("POST", "/kill", {"pod": pod, "force": force})
+
+    def deploy(self, version: str, broken: str | None) -> int:
+        answer = self._control.request(
+            "POST", "/deploy", {"version": version, "broken": broken or ""}
+        )
+        return int(answer["revision"])
+
+    def rollback(self, revision: int | None) -> int:
+        body = {} if revision is None else {"revision": revision}
+        return int(self._control.request("POST", "/rollback", body)["revision"])
+
+    def scale(self, replicas: int) -> None:
+        self._control.request("POST", "/scale", {"replicas": replicas})
+
+    def _admin(self, method: str, pod: str, body: dict[str, Any] | None) -> None:
+        replica = next((r for r in self._record.replicas if r.name == pod), None)
+        if replica is None:
+            raise PlatformError(f"replica {pod} is gone; it cannot take a fault any more")
+        url = f"{replica.url}/admin/faults"
         try:
-            if process.environ().get(STACK_MARKER) == marker:
-                found.append(process)
-        except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
-            continue
-    return found
-
-
-def _kill_marked(stack: StackDir) -> int:
-    processes = _marked_processes(stack)
-    for process in processes:
-        try:
-            process.terminate()
-        except psutil.NoSuchProcess:
-            continue
-    _, alive = psutil.wait_procs(processes, timeout=5)
-    for process in alive:
-        try:
-            process.kill()
-        except psutil.NoSuchProcess:
-            continue
-    psutil.wait_procs(alive, timeout=5)
-    return len(processes)
-
-
-def _stop_everything(stack: StackDir, pid: int) -> None:
-    _signal(pid, 15)
-    _wait_gone(pid, 10)
-    _kill_marked(stack)
-    _remove_runtime_files(stack)
-
-
-def _remove_runtime_files(stack: StackDir) -> None:
-    for path in (stack.pid_file, stack.control_socket, stack.stack_file):
-        path.unlink(missing_ok=True)
-    for directory in ("haproxy", "monitoring"):
-        shutil.rmtree(stack.root / directory, ignore_errors=True)
-
-
-def _recorded_pid(stack: StackDir) -> int | None:
-    try:
-        return int(stack.pid_file.read_text().strip())
-    except (OSError, ValueError):
-        return None
-
-
-def _signal(pid: int, signal_number: int) -> None:
-    try:
-        os.kill(pid, signal_number)
-    except ProcessLookupError:
-        return
-
-
-def _wait_gone(pid: int, within: float) -> bool:
-    """Whether `pid` exited within `within` s. An exited process its parent (init, for
-    the detached supervisor) has not reaped yet counts as gone: it holds nothing."""
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        try:
-            if psutil.Process(pid).status() == psutil.STATUS_ZOMBIE:
-                return True
-        except psutil.NoSuchProcess:
-            return True
-        time.sleep(0.05)
-    return False
-
-
-def _log_tail(stack: StackDir) -> str:
-    try:
-        lines = (stack.logs / "supervisor.log").read_text(errors="replace").strip().splitlines()
-    except OSError:
-        return "no log"
-    return " | ".join(lines[-3:]) or "no log"
+            answer = self._http.request(
+                method, url, json=body, headers={"Authorization": f"Bearer {self._token}"}
+            )
+        except httpx.TransportError as e:
+            raise PlatformError(
+                f"replica {pod} did not answer its admin API at {url} ({type(e).__name__}); "
+                "it may have just exited — see `sreshow status`"
+            ) from e
+        if answer.status_code != 200:
+            raise PlatformError(
+                f"replica {pod} refused {method} /admin/faults with {answer.status_code}: "
+                f"{answer.text[:200]}"
+            )

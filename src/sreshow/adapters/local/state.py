@@ -22,6 +22,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from sreshow.core.revisions import RolloutState
 from sreshow.errors import PlatformError
 from sreshow.files import write_atomically
 
@@ -63,6 +64,7 @@ class AutoscalerRecord(BaseModel):
     targets: dict[str, float]
     last_event: str | None = None
     last_event_reason: str | None = None
+    last_scale_at: float | None = None  # Unix time of the last change of `desired`
 
 
 class StackRecord(BaseModel):
@@ -79,7 +81,10 @@ class StackRecord(BaseModel):
     desired_replicas: int
     revision: int
     revisions: tuple[RevisionRecord, ...]
-    rollout: str = ""
+    rollout: str = ""  # the sentence `status` shows: "progressing to revision 2"
+    # The rollout's state, for readers that act on it (the sentence is for people). A
+    # record written before this field existed reads as progressing: not known complete.
+    rollout_state: RolloutState = RolloutState.PROGRESSING
     replicas: tuple[ReplicaRecord, ...] = ()
     autoscaler: AutoscalerRecord | None = None
     components: dict[str, str] = {}

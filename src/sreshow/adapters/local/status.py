@@ -8,108 +8,108 @@ counted request) from Prometheus; notifications from the local sink's record.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import replace
 
+from demo_app.faults import FAULT_KINDS, Faults
 from sreshow.adapters.local.sink import read_notifications
 from sreshow.adapters.local.state import StackDir, StackRecord
 from sreshow.adapters.manifests import MANIFESTS_DIR
-from sreshow.adapters.prometheus import AlertRule, PrometheusClient
-from sreshow.core.notifications import Notification
+from sreshow.adapters.prometheus import PrometheusClient
 from sreshow.core.panels import Panel, dashboard_panels, graph_url
+from sreshow.core.revisions import RolloutStatus
 from sreshow.errors import PlatformError
+from sreshow.stack_status import (
+    AlertStatus,
+    AutoscalerStatus,
+    ReplicaStatus,
+    Slis,
+    StackStatus,
+)
 
 NAMESPACE = "sre-app"
 SCRAPE_INTERVAL_MS = 15_000
-BOOLEAN_FAULTS = ("unhealthy", "unready")
+CPU_NOTE = (
+    "CPU as in real time: the stack's probes and scrapes, {factor:g}x as frequent here, "
+    "at their real-time rate"
+)
 
 
-@dataclass(frozen=True)
-class Slis:
-    requests_per_second: float | None
-    error_ratio: float | None
-    p95_seconds: float | None
-
-
-@dataclass(frozen=True)
-class StackStatus:
-    record: StackRecord
-    alerts: list[AlertRule] = field(default_factory=list)
-    slis: Slis | None = None
-    faults: dict[str, dict[str, float | bool]] = field(default_factory=dict)
-    notifications: list[Notification] = field(default_factory=list)
-    panels: list[Panel] = field(default_factory=list)
-    dashboard_url: str | None = None
-    problems: list[str] = field(default_factory=list)
-
-    def as_json(self) -> dict[str, Any]:
-        """The `status --json` contract, plus the autoscaler, SLIs and notifications."""
-        record = self.record
-        return {
-            "platform": record.platform,
-            "time_scale": record.time_scale,
-            "endpoints": {
-                key: record.endpoints.get(key) for key in ("app", "prometheus", "alertmanager")
-            },
-            "replicas": [
-                {
-                    "name": r.name,
-                    "version": r.version,
-                    "ready": r.ready,
-                    "faults": self.faults.get(r.name),
-                    "pid": r.pid,
-                    "url": r.url,
-                    "restarts": r.restarts,
-                }
-                for r in record.replicas
-            ],
-            "alerts": [{"name": a.name, "state": a.state} for a in self.alerts],
-            "desired_replicas": record.desired_replicas,
-            "revision": record.revision,
-            "rollout": record.rollout,
-            "autoscaler": record.autoscaler.model_dump() if record.autoscaler else None,
-            "slis": None if self.slis is None else self.slis.__dict__,
-            "dashboard_url": self.dashboard_url,
-            "notifications": [
-                {
-                    "received_at": n.received_at,
-                    "status": n.status,
-                    "alerts": list(n.alerts),
-                    "delivered_to": n.delivered_to,
-                    "error": n.error or None,
-                }
-                for n in self.notifications
-            ],
-        }
+def from_record(stack: StackDir, record: StackRecord) -> StackStatus:
+    """What the supervisor's record says, without asking Prometheus (`up`'s progress)."""
+    return StackStatus(
+        platform=record.platform,
+        time_scale=record.time_scale,
+        endpoints=dict(record.endpoints),
+        desired_replicas=record.desired_replicas,
+        revision=record.revision,
+        version=next((r.version for r in record.revisions if r.number == record.revision), "?"),
+        rollout=rollout_of(record),
+        replicas=tuple(
+            ReplicaStatus(
+                name=r.name,
+                version=r.version,
+                ready=r.ready,
+                restarts=r.restarts,
+                cpu_percent=r.cpu_percent,
+                memory_bytes=r.memory_bytes,
+                extra={"pid": r.pid, "url": r.url},
+            )
+            for r in record.replicas
+        ),
+        components=dict(record.components),
+        autoscaler=autoscaler_of(record),
+        state_location=str(stack.root.parent),
+    )
 
 
 def collect(stack: StackDir, record: StackRecord) -> StackStatus:
     """Everything `status` shows; a part Prometheus cannot give is named in `problems`."""
-    notifications = read_notifications(stack.notifications)[-5:]
+    status = replace(
+        from_record(stack, record),
+        notifications=tuple(read_notifications(stack.notifications)[-5:]),
+    )
     prometheus_url = record.endpoints.get("prometheus")
     if prometheus_url is None:
-        return StackStatus(record, notifications=notifications)
+        return status
     client = PrometheusClient(prometheus_url, timeout=2.0)
-    problems: list[str] = []
     try:
         alerts = client.alert_rules()
         slis = _slis(client, record.time_scale)
         faults = _faults(client)
     except PlatformError as e:
-        alerts, slis, faults = [], None, {}
-        problems.append(str(e))
+        return replace(status, problems=(str(e),))
     finally:
         client.close()
-    panels = _panels(record.time_scale)
-    return StackStatus(
-        record,
-        alerts=alerts,
+    panels = tuple(_panels(record.time_scale))
+    return replace(
+        status,
+        replicas=tuple(replace(r, faults=faults.get(r.name)) for r in status.replicas),
+        alerts=tuple(AlertStatus(a.name, a.state, a.active_at) for a in alerts),
         slis=slis,
-        faults=faults,
-        notifications=notifications,
         panels=panels,
         dashboard_url=graph_url(prometheus_url, tuple(q for p in panels for q in p.queries)),
-        problems=problems,
+    )
+
+
+def rollout_of(record: StackRecord) -> RolloutStatus:
+    return RolloutStatus(record.rollout_state, record.rollout)
+
+
+def autoscaler_of(record: StackRecord) -> AutoscalerStatus | None:
+    hpa = record.autoscaler
+    if hpa is None:
+        return None
+    return AutoscalerStatus(
+        current=hpa.current,
+        desired=hpa.desired,
+        min_replicas=hpa.min_replicas,
+        max_replicas=hpa.max_replicas,
+        utilization=dict(hpa.utilization),
+        targets=dict(hpa.targets),
+        last_event=hpa.last_event,
+        last_event_reason=hpa.last_event_reason,
+        last_scale_at=hpa.last_scale_at,
+        note="" if record.time_scale == 1 else CPU_NOTE.format(factor=1 / record.time_scale),
     )
 
 
@@ -136,14 +136,14 @@ def _slis(client: PrometheusClient, time_scale: float) -> Slis:
     )
 
 
-def _faults(client: PrometheusClient) -> dict[str, dict[str, float | bool]]:
-    faults: dict[str, dict[str, float | bool]] = {}
+def _faults(client: PrometheusClient) -> dict[str, Faults]:
+    """Each replica's faults, as its `app_fault` gauges were last scraped."""
+    kinds: dict[str, dict[str, float]] = {}
     for sample in client.query('app_fault{job="sre-app"}'):
         pod, kind = sample.labels.get("pod"), sample.labels.get("kind")
-        if pod and kind:
-            value: float | bool = bool(sample.value) if kind in BOOLEAN_FAULTS else sample.value
-            faults.setdefault(pod, {})[kind] = value
-    return faults
+        if pod and kind in FAULT_KINDS:
+            kinds.setdefault(pod, {})[kind] = sample.value
+    return {pod: Faults.model_validate(values) for pod, values in kinds.items()}
 
 
 def _panels(time_scale: float) -> list[Panel]:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import fcntl
 import json
+import logging
 import os
 import queue
 import random
@@ -26,14 +27,23 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Future
+from concurrent.futures import Future, wait
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from sreshow.adapters.local.autoscaler import Autoscaler
-from sreshow.adapters.local.control import ControlServer
+from sreshow.adapters.local.control import (
+    BadRequest,
+    Command,
+    ControlServer,
+    DeployBody,
+    KillBody,
+    NoBody,
+    RollbackBody,
+    ScaleBody,
+)
 from sreshow.adapters.local.deployment import pod_settings
 from sreshow.adapters.local.haproxy import HaproxyService
 from sreshow.adapters.local.kubelet import Kubelet
@@ -50,6 +60,7 @@ from sreshow.adapters.local.state import (
 )
 from sreshow.core import reconcile as rs
 from sreshow.core.cpu import MonitoringSource
+from sreshow.core.revisions import NoRollbackTarget, Revisions, RolloutStarted
 from sreshow.errors import EvictionRefused, PlatformError, SreshowError
 
 DEPLOYMENT = "sre-app"
@@ -64,6 +75,8 @@ SETTLE_POLL_SECONDS = 0.5
 # The kubelet's CrashLoopBackOff: 10 s, doubling per crash, at most 5 minutes (scaled).
 CRASH_BACKOFF_SECONDS = 10.0
 MAX_CRASH_BACKOFF_SECONDS = 300.0
+# How long a control API request waits for the loop to run its command.
+COMMAND_TIMEOUT_SECONDS = 30.0
 
 
 @dataclass(frozen=True)
@@ -82,15 +95,12 @@ class Supervisor:
         self.config = config
         self.stack_dir = StackDir(config.state_dir)
         self.desired = config.replicas
-        self.revisions = [RevisionRecord(number=1, version=config.version)]
-        self.revision = 1
-        self.rollout_history = [1]  # revisions in the order they were last rolled out
-        # When the rollout last made progress (a replica of the revision became ready, or
-        # it completed): the progress deadline counts from here, as on Kubernetes.
-        self.progressed_at = time.monotonic()
         self.replicas: dict[str, Replica] = {}
         self.terminating: dict[str, tuple[Replica, float]] = {}
         self.pod = pod_settings(config.time_scale)
+        self.revisions = Revisions(
+            config.version, now=time.monotonic(), progress_deadline=self.pod.progress_deadline
+        )
         self.scrapes = pod_scrape_sources(config.time_scale)
         self.autoscaler = Autoscaler(
             config.time_scale,
@@ -184,15 +194,7 @@ class Supervisor:
         self._record()
 
     def _tick(self) -> None:
-        while not self.commands.empty():
-            command, result = self.commands.get_nowait()
-            try:
-                answer = command()
-            except Exception as e:  # answered to the caller, the loop goes on
-                result.set_exception(e)
-                continue
-            self._record()  # on record before the caller hears back: its next read sees it
-            result.set_result(answer)
+        self._run_commands()
         changed = self._observe()
         self._settle()
         self._autoscale()
@@ -203,7 +205,23 @@ class Supervisor:
                 self.monitoring.targets_file,
                 [(r.name, r.port) for r in self.replicas.values()],
             )
+        # While complete, the rollout keeps making progress: if a replica goes later, the
+        # progress deadline counts from then, not from when the rollout began.
+        if self.revisions.complete(self.desired, self._observed()):
+            self.revisions.note_progress(time.monotonic())
         self._record()
+
+    def _run_commands(self) -> None:
+        """Run the control API's queued commands; each caller hears its answer or error."""
+        while not self.commands.empty():
+            command, result = self.commands.get_nowait()
+            try:
+                answer = command()
+            except Exception as e:  # answered to the caller, the loop goes on
+                result.set_exception(e)
+                continue
+            self._record()  # on record before the caller hears back: its next read sees it
+            result.set_result(answer)
 
     def _observe(self) -> bool:
         changed = False
@@ -212,8 +230,8 @@ class Supervisor:
             if replica.stopping_until is not None or replica.process.alive():
                 if self.kubelet.tend(replica, now):  # ready: a crash loop is over
                     self.crashes = 0
-                    if replica.revision == self.revision:
-                        self.progressed_at = now
+                    if replica.revision == self.revisions.current:
+                        self.revisions.note_progress(now)
                 continue
             self._event("replica_exited", pod=replica.name, exit_code=replica.process.exit_code())
             if not replica.ever_ready:  # died before it ever served: a crash loop
@@ -271,11 +289,14 @@ class Supervisor:
         except PlatformError:
             return {}
 
-    def _converge(self) -> bool:
-        observed = [
+    def _observed(self) -> list[rs.Replica]:
+        """The replicas as the controllers in `core` see them."""
+        return [
             rs.Replica(r.name, r.revision, r.ready, r.created_at) for r in self.replicas.values()
         ]
-        actions = rs.reconcile(self.desired, self.revision, observed)
+
+    def _converge(self) -> bool:
+        actions = rs.reconcile(self.desired, self.revisions.current, self._observed())
         now = time.monotonic()
         for action in actions:
             if isinstance(action, rs.StartReplica):
@@ -301,11 +322,8 @@ class Supervisor:
 
     # --- replicas ---------------------------------------------------------------
 
-    def _release(self, revision: int) -> RevisionRecord:
-        return next(r for r in self.revisions if r.number == revision)
-
     def _start(self, revision: int) -> Replica:
-        release = self._release(revision)
+        release = self.revisions.numbered(revision)
         template = rs.template_hash(release.version, release.broken)
         name = rs.replica_name(DEPLOYMENT, template, self.rng)
         replica = start_replica(
@@ -351,84 +369,70 @@ class Supervisor:
 
     # --- commands (run on the loop's thread) ------------------------------------
 
-    def _handle(self, method: str, path: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-        routes: dict[tuple[str, str], Callable[[dict[str, Any]], dict[str, Any]]] = {
-            ("GET", "/state"): lambda _: self._snapshot().model_dump(mode="json"),
-            ("POST", "/scale"): self._scale,
-            ("POST", "/deploy"): self._deploy,
-            ("POST", "/rollback"): self._rollback,
-            ("POST", "/kill"): self._kill,
-            ("POST", "/stop"): self._stop,
+    def _commands(self) -> dict[tuple[str, str], Command[Any]]:
+        """The control API: (method, path) → the body it takes and what runs it."""
+        return {
+            ("GET", "/state"): Command(NoBody, lambda _: self._snapshot().model_dump(mode="json")),
+            ("POST", "/scale"): Command(ScaleBody, self._scale),
+            ("POST", "/deploy"): Command(DeployBody, self._deploy),
+            ("POST", "/rollback"): Command(RollbackBody, self._rollback),
+            ("POST", "/kill"): Command(KillBody, self._kill),
+            ("POST", "/stop"): Command(NoBody, self._stop),
         }
-        route = routes.get((method, path))
-        if route is None:
+
+    def _handle(self, method: str, path: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        """One control API request: its body checked here (BadRequest), its command run on
+        the loop; what the command raises, the control server answers (see control.py)."""
+        command = self._commands().get((method, path))
+        if command is None:
             return 404, {"error": f"no command {method} {path}"}
+        run = command.bind(body)
         result: Future[dict[str, Any]] = Future()
-        self.commands.put((lambda: route(body), result))
-        try:
-            return 200, result.result(timeout=30)
-        except EvictionRefused as e:
-            return 429, {"error": str(e)}  # as Kubernetes' eviction API answers
-        except SreshowError as e:
-            return 409, {"error": str(e)}
-        except (KeyError, TypeError, ValueError) as e:
-            return 400, {"error": f"bad request: {e}"}
+        self.commands.put((run, result))
+        if not wait([result], timeout=COMMAND_TIMEOUT_SECONDS).done:
+            return 503, {
+                "error": f"the supervisor's loop did not run {method} {path} within "
+                f"{COMMAND_TIMEOUT_SECONDS:g} s; see its log"
+            }
+        return 200, result.result()
 
-    def _scale(self, body: dict[str, Any]) -> dict[str, Any]:
-        replicas = int(body["replicas"])
+    def _scale(self, request: ScaleBody) -> dict[str, Any]:
         most = self.autoscaler.spec.max_replicas
-        if not 0 <= replicas <= most:
-            raise ValueError(f"replicas must be within 0..{most}")
-        self._event("scaled", previous=self.desired, desired=replicas, reason="by hand")
-        self.desired = replicas
-        return {"desired": replicas}
+        if not 0 <= request.replicas <= most:
+            raise BadRequest(f"replicas must be within 0..{most}")
+        self._event("scaled", previous=self.desired, desired=request.replicas, reason="by hand")
+        self.desired = request.replicas
+        return {"desired": request.replicas}
 
-    def _deploy(self, body: dict[str, Any]) -> dict[str, Any]:
-        version, broken = str(body["version"]), str(body.get("broken", ""))
-        existing = next(
-            (r for r in self.revisions if (r.version, r.broken) == (version, broken)), None
+    def _deploy(self, request: DeployBody) -> dict[str, Any]:
+        started = self.revisions.deploy(request.version, request.broken, time.monotonic())
+        self._rollout_started(started)
+        return {"revision": started.revision}
+
+    def _rollback(self, request: RollbackBody) -> dict[str, Any]:
+        try:
+            started = self.revisions.roll_back(request.revision, time.monotonic())
+        except NoRollbackTarget as e:
+            raise PlatformError(str(e)) from e
+        self._rollout_started(started)
+        return {"revision": started.revision}
+
+    def _rollout_started(self, started: RolloutStarted) -> None:
+        self._event(
+            "rollout_started", revision=started.revision, how=started.how, previous=started.previous
         )
-        if existing is None:
-            existing = RevisionRecord(
-                number=len(self.revisions) + 1, version=version, broken=broken
-            )
-            self.revisions.append(existing)
-        self._activate(existing.number, "deployed")
-        return {"revision": existing.number}
-
-    def _rollback(self, body: dict[str, Any]) -> dict[str, Any]:
-        to = body.get("revision")
-        if to is None:  # as `kubectl rollout undo`: what was rolled out before this one
-            if len(self.rollout_history) < 2:
-                raise PlatformError("there is no earlier revision to roll back to")
-            to = self.rollout_history[-2]
-        to = int(to)
-        if all(r.number != to for r in self.revisions):  # _release() would raise StopIteration
-            known = ", ".join(str(r.number) for r in self.revisions)
-            raise PlatformError(f"there is no revision {to} to roll back to (revisions: {known})")
-        self._activate(to, "rolled back")
-        return {"revision": to}
-
-    def _activate(self, revision: int, how: str) -> None:
-        self._event("rollout_started", revision=revision, how=how, previous=self.revision)
-        self.revision = revision
-        self.progressed_at = time.monotonic()
         self.crashes, self.crash_backoff_until = 0, 0.0  # the new template's pods start now
-        if revision in self.rollout_history:
-            self.rollout_history.remove(revision)
-        self.rollout_history.append(revision)
 
-    def _kill(self, body: dict[str, Any]) -> dict[str, Any]:
-        name, force = str(body["pod"]), bool(body.get("force", False))
+    def _kill(self, request: KillBody) -> dict[str, Any]:
+        name = request.pod
         replica = self.replicas.get(name)
         if replica is None:
             raise PlatformError(f"no replica named {name}")
-        if force:
+        if request.force:
             replica.process.kill()
             self._event("replica_killed", pod=name, force=True)
             return {"killed": name, "force": True}
-        observed = [rs.Replica(r.name, r.revision, r.ready) for r in self.replicas.values()]
-        if not rs.eviction_allowed(observed, name, PDB_MIN_AVAILABLE):
+        if not rs.eviction_allowed(self._observed(), name, PDB_MIN_AVAILABLE):
             raise EvictionRefused(
                 f"evicting {name} would violate the disruption budget (minAvailable "
                 f"{PDB_MIN_AVAILABLE}); use force to kill it anyway"
@@ -437,24 +441,14 @@ class Supervisor:
         self._event("replica_evicted", pod=name)
         return {"killed": name, "force": False}
 
-    def _stop(self, _: dict[str, Any]) -> dict[str, Any]:
+    def _stop(self, _: NoBody) -> dict[str, Any]:
         self.stopping.set()
         return {"stopping": True}
 
     # --- records ----------------------------------------------------------------
 
-    def _rollout_status(self) -> str:
-        replicas = [rs.Replica(r.name, r.revision, r.ready) for r in self.replicas.values()]
-        now = time.monotonic()
-        if rs.rollout_complete(self.desired, self.revision, replicas):
-            self.progressed_at = now
-            return "complete"
-        waited = now - self.progressed_at
-        if waited > self.pod.progress_deadline:
-            return f"stalled: revision {self.revision} made no progress for {waited:.0f} s"
-        return f"progressing to revision {self.revision}"
-
     def _snapshot(self, message: str = "") -> StackRecord:
+        rollout = self.revisions.rollout_status(time.monotonic(), self.desired, self._observed())
         return StackRecord(
             phase=self.phase,  # type: ignore[arg-type]
             message=message,
@@ -462,9 +456,13 @@ class Supervisor:
             supervisor_pid=os.getpid(),
             endpoints=dict(self.endpoints),
             desired_replicas=self.desired,
-            revision=self.revision,
-            revisions=tuple(self.revisions),
-            rollout=self._rollout_status(),
+            revision=self.revisions.current,
+            revisions=tuple(
+                RevisionRecord(number=r.number, version=r.version, broken=r.broken)
+                for r in self.revisions.all
+            ),
+            rollout=rollout.message,
+            rollout_state=rollout.state,
             replicas=tuple(
                 ReplicaRecord(
                     name=r.name,
@@ -540,6 +538,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--replicas", type=int, default=2)
     parser.add_argument("--version", default="1.0.0")
     args = parser.parse_args(argv)
+    # Its stderr is logs/supervisor.log: what goes wrong (a control API bug) lands there,
+    # dated. WARNING, not INFO: httpx logs every probe of every replica at INFO.
+    logging.basicConfig(
+        level=logging.WARNING, format="%(asctime)s %(name)s %(levelname)s %(message)s"
+    )
     config = SupervisorConfig(
         state_dir=args.state_dir,
         time_scale=args.time_scale,

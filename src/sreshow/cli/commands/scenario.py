@@ -4,20 +4,19 @@ The short form is the one users type (`sreshow scenario high-error-rate`): a fir
 argument that is not a subcommand is run, exactly as `scenario run NAME` would.
 """
 
-from __future__ import annotations
+# No `from __future__ import annotations` here: Typer reads these commands' signatures
+# on every start, `--help` included, and a string annotation costs it an eval each.
 
-import json
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
 from typer import _click
 from typer.core import TyperGroup
 
+from sreshow.cli.application import application
 from sreshow.cli.terminal import Terminal
 from sreshow.errors import UsageError
-from sreshow.settings import Settings
 
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
@@ -47,17 +46,22 @@ app = typer.Typer(
 def _scenario(ctx: typer.Context) -> None:
     """List, show and run the failure scenarios; `sreshow scenario NAME` runs one."""
     if ctx.invoked_subcommand is None:  # `sreshow scenario` alone: the help, as `sreshow` does
-        Terminal(Settings.from_env()).out.print(ctx.get_help(), markup=False, highlight=False)
+        application(ctx).terminal.out.print(ctx.get_help(), markup=False, highlight=False)
 
 
 @app.command("list")
 def list_scenarios(
+    ctx: typer.Context,
     as_json: bool = typer.Option(False, "--json", help="Machine-readable: [{name, summary}]."),
 ) -> None:
     """The shipped scenarios, one a line."""
+    import json
+
+    from rich.table import Table
+
     from sreshow.scenarios.loader import shipped_scenarios
 
-    terminal = Terminal(Settings.from_env())
+    terminal = application(ctx).terminal
     scenarios = [spec for spec, _ in shipped_scenarios()]
     if as_json:
         listing = [{"name": spec.name, "summary": spec.summary} for spec in scenarios]
@@ -74,13 +78,14 @@ def list_scenarios(
 
 @app.command()
 def show(
+    ctx: typer.Context,
     scenario: str = typer.Argument(..., metavar="NAME|PATH", help="A shipped name or a file."),
 ) -> None:
     """What a scenario does: its steady state, steps, expectations and rollback block."""
     from sreshow.scenarios.loader import resolve_scenario
     from sreshow.scenarios.plan import plan_lines
 
-    terminal = Terminal(Settings.from_env())
+    terminal = application(ctx).terminal
     spec, path = resolve_scenario(scenario)
     lines = [f"{spec.name}: {spec.summary}", f"File: {path}", ""]
     if spec.description:
@@ -89,11 +94,13 @@ def show(
 
 
 @app.command()
-def schema() -> None:
+def schema(ctx: typer.Context) -> None:
     """The JSON Schema of scenario files, for editors and linters."""
+    import json
+
     from sreshow.scenarios.spec import ScenarioSpec
 
-    terminal = Terminal(Settings.from_env())
+    terminal = application(ctx).terminal
     body: dict[str, Any] = ScenarioSpec.model_json_schema()
     body.pop("title", None)
     document = {"$schema": SCHEMA_DIALECT, "title": "sreshow scenario file", **body}
@@ -102,6 +109,7 @@ def schema() -> None:
 
 @app.command()
 def run(
+    ctx: typer.Context,
     scenario: str = typer.Argument(..., metavar="NAME|PATH", help="A shipped name or a file."),
     dry_run: bool = typer.Option(
         False, "--dry-run", help="Check the file and print the plan; touch nothing."
@@ -118,8 +126,8 @@ def run(
     from sreshow.scenarios.loader import resolve_scenario
     from sreshow.scenarios.plan import plan_lines
 
-    settings = Settings.from_env()
-    terminal = Terminal(settings)
+    app = application(ctx)
+    terminal = app.terminal
     spec, _ = resolve_scenario(scenario)
     if report is not None and report.exists() and not report.is_dir():
         raise UsageError(f"--report {report} is a file; give a directory for the journal")
@@ -129,7 +137,7 @@ def run(
         return 0
     from sreshow.cli.commands.scenario_run import execute
 
-    return execute(spec, auto=auto, report_dir=report, settings=settings, terminal=terminal)
+    return execute(spec, auto=auto, report_dir=report, app=app)
 
 
 def _print_lines(terminal: Terminal, lines: list[str]) -> None:

@@ -17,9 +17,9 @@ from rich.text import Text
 from sreshow.cli import run_view
 from sreshow.cli.terminal import Terminal
 from sreshow.errors import ExitCode
-from sreshow.settings import Settings
 
 if TYPE_CHECKING:
+    from sreshow.cli.application import Application
     from sreshow.ports import Load, Platform
     from sreshow.scenarios.observer import Observer
     from sreshow.scenarios.spec import ScenarioSpec
@@ -27,27 +27,19 @@ if TYPE_CHECKING:
 LIVE_REFRESH = 4  # per second
 
 
-def execute(
-    spec: ScenarioSpec,
-    *,
-    auto: bool,
-    report_dir: Path | None,
-    settings: Settings,
-    terminal: Terminal,
-) -> int:
-    """Run `spec` on the running stack; the contract exit code."""
-    from sreshow.adapters.local.stack import LocalPlatform
+def execute(spec: ScenarioSpec, *, auto: bool, report_dir: Path | None, app: Application) -> int:
+    """Run `spec` on the running stack, whichever platform it is on; the exit code."""
     from sreshow.scenarios.load import ThreadedLoad
 
-    platform = LocalPlatform(settings.state_dir, settings.admin_token())
+    platform = app.platforms.current().connect(app.settings.admin_token())
     return run_and_report(
         spec,
         platform,
         ThreadedLoad(),
         auto=auto,
         report_dir=report_dir,
-        runs_dir=settings.state_dir / "runs",
-        terminal=terminal,
+        runs_dir=app.settings.state_dir / "runs",
+        terminal=app.terminal,
     )
 
 
@@ -61,8 +53,8 @@ def run_and_report(
     runs_dir: Path,  # where a run's folder goes without `report_dir`
     terminal: Terminal,
 ) -> int:
-    """Run `spec` on `platform`, live or as lines, then stop the load, close the
-    platform, write the journal and print the summary; the contract exit code.
+    """Run `spec` on `platform` (closed here), live or as lines, then stop the load,
+    write the journal and print the summary; the contract exit code.
 
     From the cleanup on, Ctrl-C and SIGTERM are noted, not obeyed, until the journal is
     written and the summary printed: then the exit code is 130."""
@@ -86,11 +78,10 @@ def run_and_report(
     # tail, with no moment between them where a Ctrl-C would lose the journal.
     with routed_signals(runner.on_signal):
         try:
-            with live if out.is_terminal else nullcontext():
+            with platform, live if out.is_terminal else nullcontext():
                 result = runner.run()
         finally:
             load.stop()
-            platform.close()
         if runner.interrupted_during_cleanup and not result.interrupted:
             result = replace(result, interrupted=True, exit_code=ExitCode.INTERRUPTED)
         journal = write_journal(result, report_dir or runs_dir / run_id(result))

@@ -1,23 +1,29 @@
-"""`sreshow up`, `status` and `down`: the local platform's lifecycle."""
+"""`sreshow up`, `status` and `down`: a platform's lifecycle, as the registry gives it."""
 
-from __future__ import annotations
+# No `from __future__ import annotations` here: Typer reads these commands' signatures
+# on every start, `--help` included, and a string annotation costs it an eval each.
 
-import json
 import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import typer
-from rich.live import Live
 
-from sreshow.cli import dashboard
-from sreshow.cli.terminal import Terminal
-from sreshow.errors import PlatformError, UsageError
-from sreshow.settings import Settings
+from sreshow.cli.application import application
+from sreshow.errors import UsageError
+from sreshow.platforms import DEFAULT_PLATFORM, LIFECYCLES
 
-PLATFORMS = ("local",)
+if TYPE_CHECKING:  # Rich and the status model load in the commands, not for `--help`
+    from rich.console import Console
+
+    from sreshow.stack_status import StackStatus
 
 
 def up(
-    platform: str = typer.Option("local", help="Where to run: local (real processes here)."),
+    ctx: typer.Context,
+    platform: str = typer.Option(
+        DEFAULT_PLATFORM, help=f"Where to run: one of {', '.join(LIFECYCLES)}."
+    ),
     time_scale: float = typer.Option(
         1.0, "--time-scale", help="Scale every clock of the stack, e.g. 0.1: ten times faster."
     ),
@@ -26,100 +32,96 @@ def up(
         None, help="The app's port on 127.0.0.1 (default 8080, or a free one)."
     ),
 ) -> None:
-    """Bring the stack up: app replicas behind HAProxy, Prometheus, Alertmanager, a supervisor."""
-    from sreshow.adapters.local import platform as local
-    from sreshow.adapters.local.state import StackRecord
+    """Bring the stack up: app replicas behind a Service, Prometheus, Alertmanager, an HPA."""
+    from rich.live import Live
 
-    _require_local(platform)
-    settings = Settings.from_env()
-    terminal = Terminal(settings)
-    options = local.UpOptions(
+    from sreshow.cli import dashboard
+    from sreshow.ports import UpOptions
+
+    app = application(ctx)
+    lifecycle = app.platforms.claim(platform)
+    options = UpOptions(
         time_scale=time_scale,
         replicas=replicas,
         port=port,
-        admin_token=settings.admin_token(),
-        slack_webhook_url=settings.slack_webhook_url(),
+        admin_token=app.settings.admin_token(),
+        slack_webhook_url=app.settings.slack_webhook_url(),
     )
-    if terminal.out.is_terminal:
-        with Live(console=terminal.out, transient=True) as live:
-            result = local.up(
-                settings.state_dir, options, lambda r: live.update(dashboard.progress_table(r))
-            )
-    else:
-        shown: set[str] = set()
-
-        def progress(record: StackRecord) -> None:
-            for name, state in record.components.items():
-                line = f"{name}: {state}"
-                if line not in shown:
-                    shown.add(line)
-                    terminal.out.print(line)
-
-        result = local.up(settings.state_dir, options, progress)
+    out = app.terminal.out
+    try:
+        if out.is_terminal:
+            with Live(console=out, transient=True) as live:
+                result = lifecycle.up(options, lambda s: live.update(dashboard.progress_table(s)))
+        else:
+            result = lifecycle.up(options, _print_progress(out))
+    except BaseException:
+        if not lifecycle.is_up():  # nothing half-done: not even the record of the platform
+            app.platforms.release()
+        raise
     if result.recovered:
-        terminal.out.print(result.recovered)
+        out.print(result.recovered)
     if result.already_running:
-        terminal.out.print("The local stack is already up; nothing changed.")
-    terminal.out.print(dashboard.summary_table(result.record, str(settings.state_dir)))
+        out.print(f"The {lifecycle.name} stack is already up; nothing changed.")
+    out.print(dashboard.summary_table(result.status))
+
+
+def _print_progress(out: "Console") -> "Callable[[StackStatus], None]":
+    """`up`'s progress as lines, each component's state once (piped output)."""
+    shown: set[str] = set()
+
+    def progress(status: "StackStatus") -> None:
+        for name, state in status.components.items():
+            line = f"{name}: {state}"
+            if line not in shown:
+                shown.add(line)
+                out.print(line)
+
+    return progress
 
 
 def status(
+    ctx: typer.Context,
     watch: bool = typer.Option(False, "--watch", help="Refresh live until Ctrl-C."),
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
     """Show replicas, autoscaler, alerts, notifications, SLIs and URLs."""
-    from sreshow.adapters.local import platform as local
-    from sreshow.adapters.local import status as local_status
-    from sreshow.adapters.local.state import StackDir
+    import json
 
-    settings = Settings.from_env()
-    terminal = Terminal(settings)
-    stack = StackDir(settings.state_dir)
+    from rich.live import Live
 
-    def collect() -> local_status.StackStatus:
-        record = local.status(settings.state_dir)
-        if record is None:
-            raise PlatformError(
-                f"no local stack is up (state in {settings.state_dir}); start one with `sreshow up`"
-            )
-        return local_status.collect(stack, record)
+    from sreshow.cli import dashboard
 
+    app = application(ctx)
+    if as_json and watch:
+        raise UsageError("--json and --watch do not go together; use one")
+    lifecycle = app.platforms.current()
+    out = app.terminal.out
     if as_json:
-        if watch:
-            raise UsageError("--json and --watch do not go together; use one")
-        terminal.out.print_json(json.dumps(collect().as_json()))
+        out.print_json(json.dumps(lifecycle.status().as_json()))
         return
     if not watch:
-        terminal.out.print(dashboard.status_view(collect(), str(settings.state_dir)))
+        out.print(dashboard.status_view(lifecycle.status()))
         return
-    with Live(console=terminal.out, screen=False, auto_refresh=False) as live:
+    with Live(console=out, screen=False, auto_refresh=False) as live:
         while True:
-            live.update(dashboard.status_view(collect(), str(settings.state_dir)), refresh=True)
+            live.update(dashboard.status_view(lifecycle.status()), refresh=True)
             time.sleep(1.0)
 
 
 def down(
-    yes: bool = typer.Option(False, "--yes", help="Do not ask (the local stack never asks)."),
+    ctx: typer.Context,
+    yes: bool = typer.Option(
+        False, "--yes", help="Do not ask for confirmation (only stacks that cost money ask)."
+    ),
 ) -> None:
     """Stop everything the stack started; safe to run twice."""
-    from sreshow.adapters.local import platform as local
-
-    del yes  # the local stack holds nothing worth a question; eks will ask
-    settings = Settings.from_env()
-    terminal = Terminal(settings)
-    stopped = local.down(settings.state_dir)
-    if stopped:
-        terminal.out.print("Stopped the local stack: no process of it is left.")
-    else:
-        terminal.out.print("No local stack was running; nothing to stop.")
+    app = application(ctx)
+    lifecycle = app.platforms.current()
+    app.terminal.out.print(lifecycle.down(yes=yes))
+    app.platforms.release()
 
 
-def _require_local(platform: str) -> None:
-    if platform not in PLATFORMS:
-        raise UsageError(f"--platform {platform}: not available yet; use --platform local")
-
-
-def register(app: typer.Typer) -> None:
-    app.command()(up)
-    app.command()(status)
-    app.command()(down)
+def register(root: typer.Typer) -> None:
+    root.command()(up)
+    root.command()(status)
+    root.command()(down)
