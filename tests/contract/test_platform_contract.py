@@ -9,6 +9,8 @@ which derives them from the platform's time scale."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from demo_app.faults import FaultPatch, Faults
@@ -231,7 +233,7 @@ def test_a_release_that_never_gets_ready_stalls_while_the_old_replicas_serve(
     serving = [r for r in stalled.replicas if r.ready]
     assert len(serving) == before.desired  # maxUnavailable 25% of 2: none may go
     assert {r.revision for r in serving} == {before.revision}
-    assert f"revision {broken}" in str(stalled.rollout)  # what `status` tells
+    assert f"revision {broken}" in stalled.rollout.message  # what `status` tells
 
     assert platform.rollback(None) == before.revision
     wait_for_snapshot(
@@ -240,6 +242,32 @@ def test_a_release_that_never_gets_ready_stalls_while_the_old_replicas_serve(
         within=bounds.ready,
         waiting_for="the broken release's replicas gone after the rollback",
     )
+
+
+def test_a_completed_rollout_that_loses_a_replica_waits_for_it_and_never_stalls(
+    platform: Platform, subject: Subject
+) -> None:
+    # As on Kubernetes: the progress deadline is for a rollout under way; a replica that
+    # goes unready later (a liveness restart, a failing dependency) stalls nothing.
+    bounds = subject.bounds(platform)
+    _, other = two_replicas(platform)
+    platform.set_faults([other], FaultPatch(unready=True))
+    wait_for_snapshot(
+        platform, lambda s: s.ready == 1, within=bounds.unready, waiting_for=f"{other} unready"
+    )
+
+    states = set()
+    deadline = time.monotonic() + bounds.stalled
+    while time.monotonic() < deadline:
+        states.add(platform.snapshot().rollout.state)
+        time.sleep(0.2)
+
+    assert states == {"progressing"}
+    platform.clear_faults([other])
+    whole = wait_for_snapshot(
+        platform, steady, within=bounds.ready, waiting_for=f"{other} ready again"
+    )
+    assert whole.rollout.state == "complete"
 
 
 def test_a_rollback_to_a_revision_that_does_not_exist_is_refused_and_changes_nothing(

@@ -33,7 +33,7 @@ from demo_app.faults import FaultPatch, Faults
 from sreshow.adapters.manifests import MANIFESTS_DIR, load_manifest, monitoring_files
 from sreshow.core import reconcile as rs
 from sreshow.core.notifications import Notification
-from sreshow.core.revisions import NoRollbackTarget, Revisions, RolloutState, RolloutStatus
+from sreshow.core.revisions import NoRollbackTarget, Revisions
 from sreshow.core.sli import Answer
 from sreshow.errors import EvictionRefused, PlatformError
 from sreshow.ports import (
@@ -112,7 +112,6 @@ class FakePlatform:
         now = time.monotonic()
         self._revisions = Revisions("1.0.0", now=now, progress_deadline=self.progress_deadline)
         self._progress_seen = now  # the latest progress told to the rollout's deadline
-        self._rolling_out = False  # a deploy or rollback has not completed yet
 
     @property
     def revision(self) -> int:
@@ -127,10 +126,7 @@ class FakePlatform:
                 self._converge(now)  # a rollout goes on as its new replicas get ready
             observed = self._observed(now)
             self._note_progress(now, observed)
-            rollout = RolloutStatus(RolloutState.COMPLETE, "complete")
-            if self._rolling_out:  # as on Kubernetes: once complete, it stays so
-                rollout = self._revisions.rollout_status(now, self.desired, observed)
-                self._rolling_out = rollout.state != RolloutState.COMPLETE
+            rollout = self._revisions.rollout_status(now, self.desired, observed)
             views = tuple(
                 ReplicaView(name, r.version, r.revision, self._ready(name, r, now), r.restarts)
                 for name, r in sorted(self.replicas.items())
@@ -220,7 +216,7 @@ class FakePlatform:
         now = time.monotonic()
         with self._lock:
             started = self._revisions.deploy(version, broken or "", now)
-            self._progress_seen, self._rolling_out = now, True
+            self._progress_seen = now
             self._converge(now)
         self._called("deploy", version, broken)
         return started.revision
@@ -232,7 +228,7 @@ class FakePlatform:
                 started = self._revisions.roll_back(revision, now)
             except NoRollbackTarget as e:
                 raise PlatformError(f"the rollback was refused: {e}") from e
-            self._progress_seen, self._rolling_out = now, True
+            self._progress_seen = now
             self._converge(now)
         self._called("rollback", revision)
         return started.revision
@@ -266,17 +262,18 @@ class FakePlatform:
         ]
 
     def _note_progress(self, now: float, observed: Sequence[rs.Replica]) -> None:
-        """As the supervisor: a replica of the revision became ready, or the rollout is
-        complete, and the progress deadline counts from then."""
+        """As the supervisor: the rollout is complete (it can no longer stall), or a
+        replica of the revision became ready (the progress deadline counts from then)."""
         if self._revisions.complete(self.desired, observed):
-            progress = now
-        else:
-            ready = [
-                self.replicas[r.name].ready_at
-                for r in observed
-                if r.ready and r.revision == self.revision
-            ]
-            progress = max(ready, default=-math.inf)
+            self._revisions.note_complete(now)
+            self._progress_seen = now
+            return
+        ready = [
+            self.replicas[r.name].ready_at
+            for r in observed
+            if r.ready and r.revision == self.revision
+        ]
+        progress = max(ready, default=-math.inf)
         if progress > self._progress_seen:
             self._progress_seen = progress
             self._revisions.note_progress(progress)

@@ -183,3 +183,19 @@ class TestRolloutStatus:
 
     def test_the_state_is_written_as_its_word(self) -> None:
         assert [str(state) for state in RolloutState] == ["complete", "progressing", "stalled"]
+
+
+def test_a_completed_rollout_never_stalls_until_the_next_one() -> None:
+    """As on Kubernetes: the progress deadline is for a rollout under way. A replica lost
+    after completion makes it progressing (waiting for replicas), not stalled; the next
+    deploy can stall again."""
+    deployment = revisions(now=0.0)
+    deployment.note_complete(1.0)
+
+    lost = deployment.rollout_status(10 * DEADLINE, 2, ready(1, count=1))
+    assert lost == RolloutStatus(RolloutState.PROGRESSING, "revision 1: waiting for replicas")
+    assert deployment.rollout_status(10 * DEADLINE, 2, ready(1)).state is RolloutState.COMPLETE
+
+    deployment.deploy("2.0.0", "unready", now=20 * DEADLINE)
+    late = deployment.rollout_status(21 * DEADLINE + 1, 2, ready(1))
+    assert late.state is RolloutState.STALLED

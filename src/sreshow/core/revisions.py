@@ -5,11 +5,13 @@ release reuses its revision if it ran before, as Kubernetes reuses a ReplicaSet 
 pod template matches; rolling back without a revision picks the one rolled out before
 the current one (`kubectl rollout undo`). The rollout is complete when every replica
 is a ready one of the current revision, stalled when it made no progress within the
-progress deadline (`progressDeadlineSeconds`), progressing otherwise.
+progress deadline (`progressDeadlineSeconds`), progressing otherwise; once complete it
+never stalls (a replica lost later makes it progressing again, as `kubectl rollout
+status` waits, until the next deploy or rollback).
 
 Pure: time is plain seconds on one clock, passed in. Queries (`rollout_status()`,
-`complete()`, `undo_target()`) change nothing; the progress clock moves only by the explicit
-transitions `deploy()`, `roll_back()` and `note_progress()`.
+`complete()`, `undo_target()`) change nothing; the progress clock moves only by the
+explicit transitions `deploy()`, `roll_back()`, `note_progress()` and `note_complete()`.
 """
 
 from __future__ import annotations
@@ -71,6 +73,9 @@ class Revisions:
         # When the rollout last made progress (a replica of the revision became ready, it
         # was seen complete, or it started): the progress deadline counts from here.
         self._progressed_at = now
+        # The current revision's rollout was complete once: as on Kubernetes, the progress
+        # deadline no longer applies (a replica lost later is not a stalled rollout).
+        self._finished = False
 
     # --- queries ------------------------------------------------------------------
 
@@ -106,6 +111,10 @@ class Revisions:
         """Where the rollout stands at `now`, given the replicas that run."""
         if self.complete(desired, replicas):
             return RolloutStatus(RolloutState.COMPLETE, "complete")
+        if self._finished:  # `kubectl rollout status` waits for availability again
+            return RolloutStatus(
+                RolloutState.PROGRESSING, f"revision {self._revision}: waiting for replicas"
+            )
         waited = now - self._progressed_at
         if waited > self.progress_deadline:
             return RolloutStatus(
@@ -146,14 +155,20 @@ class Revisions:
         return self._activate(self.undo_target(to), "rolled back", now)
 
     def note_progress(self, now: float) -> None:
-        """A replica of the current revision became ready, or the rollout is complete:
-        the progress deadline counts from `now`."""
+        """A replica of the current revision became ready: the progress deadline counts
+        from `now`."""
         self._progressed_at = now
+
+    def note_complete(self, now: float) -> None:
+        """The rollout was seen complete: it can no longer stall (until the next one)."""
+        self._progressed_at = now
+        self._finished = True
 
     def _activate(self, revision: int, how: str, now: float) -> RolloutStarted:
         started = RolloutStarted(revision=revision, previous=self._revision, how=how)
         self._revision = revision
         self._progressed_at = now
+        self._finished = False
         if revision in self._history:
             self._history.remove(revision)
         self._history.append(revision)

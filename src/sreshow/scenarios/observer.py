@@ -78,6 +78,7 @@ class Observer:
         self._telling = threading.RLock()
         self._view = RunView()
         self._alerts: dict[str, AlertState] = {}
+        self._rollout_told: tuple[int, str] | None = None  # (revision, state) told last
         self._notifications_seen = 0
         self._sli_tracker = SliTracker(SliPolicy(objective, LATENCY_THRESHOLD_SECONDS))
         self._answers_seen = 0  # the load's answers the SLIs have counted
@@ -206,6 +207,7 @@ class Observer:
 
     def _pods(self, previous: Snapshot | None, current: Snapshot) -> None:
         if previous is None:
+            self._rollout_told = (current.revision, current.rollout.state)
             return
         before = {r.name: r for r in previous.replicas}
         after = {r.name: r for r in current.replicas}
@@ -221,8 +223,12 @@ class Observer:
                 self.record(EventKind.POD_UNREADY, pod=name)
         for name in before.keys() - after.keys():
             self.record(EventKind.POD_GONE, pod=name)
+        # Told once per rollout: a completed one that waits for a restarted replica and
+        # is whole again did not roll anything out.
         state = current.rollout.state
-        if state not in (previous.rollout.state, "progressing"):
+        told = (current.revision, state)
+        if state not in (previous.rollout.state, "progressing") and told != self._rollout_told:
+            self._rollout_told = told
             self.record(EventKind(f"rollout_{state}"), revision=current.revision)
 
     def _alert_changes(self) -> None:

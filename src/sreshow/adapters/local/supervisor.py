@@ -205,10 +205,8 @@ class Supervisor:
                 self.monitoring.targets_file,
                 [(r.name, r.port) for r in self.replicas.values()],
             )
-        # While complete, the rollout keeps making progress: if a replica goes later, the
-        # progress deadline counts from then, not from when the rollout began.
         if self.revisions.complete(self.desired, self._observed()):
-            self.revisions.note_progress(time.monotonic())
+            self.revisions.note_complete(time.monotonic())
         self._record()
 
     def _run_commands(self) -> None:
