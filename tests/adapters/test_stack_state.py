@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import os
 import stat
 from pathlib import Path
 
@@ -64,4 +65,19 @@ def test_a_held_lock_means_a_running_supervisor(tmp_path: Path) -> None:
     with stack.lock_file.open("a") as held:
         fcntl.flock(held, fcntl.LOCK_EX)
         assert stack.supervisor_running()
+    assert not stack.supervisor_running()
+
+
+def test_one_supervisor_holds_a_stack_and_a_second_is_refused(tmp_path: Path) -> None:
+    stack = StackDir(tmp_path)
+    assert not stack.supervisor_running()
+
+    with stack.held():
+        assert stack.supervisor_running()
+        assert stack.pid_file.read_text() == f"{os.getpid()}\n"
+        second = stack.held()
+        with pytest.raises(PlatformError, match="another supervisor runs this stack"):
+            second.__enter__()
+        assert stack.supervisor_running()  # the refused one took nothing away
+
     assert not stack.supervisor_running()

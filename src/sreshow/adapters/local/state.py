@@ -16,7 +16,10 @@ reported with the way out (`sreshow down` cleans up), never guessed at.
 from __future__ import annotations
 
 import fcntl
+import os
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Literal
 
@@ -172,6 +175,24 @@ class StackDir:
         if not self.token_file.exists():
             write_atomically(self.token_file, secrets.token_urlsafe(32) + "\n")
         return self.token_file.read_text(encoding="utf-8").strip()
+
+    @contextmanager
+    def held(self) -> Iterator[None]:
+        """Hold the stack's lock, and its pid file, for the supervisor's life;
+        PlatformError if another supervisor holds it."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        with self.lock_file.open("a") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise PlatformError(
+                    "another supervisor runs this stack; see `sreshow status`"
+                ) from None
+            self.pid_file.write_text(f"{os.getpid()}\n")
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
 
     def supervisor_running(self) -> bool:
         """Whether a supervisor holds the lock (a crashed one holds nothing)."""

@@ -16,7 +16,6 @@ and run on the loop's thread, so all state changes happen in one place. SIGTERM 
 from __future__ import annotations
 
 import argparse
-import fcntl
 import json
 import logging
 import os
@@ -138,7 +137,7 @@ class Supervisor:
         signal.signal(signal.SIGTERM, lambda *_: self.stopping.set())
         signal.signal(signal.SIGINT, lambda *_: self.stopping.set())
         with ExitStack() as stack:
-            stack.enter_context(_HeldLock(self.stack_dir))
+            stack.enter_context(self.stack_dir.held())
             stack.callback(self._record_stopped)
             stack.callback(self.kubelet.close)
             try:
@@ -502,30 +501,6 @@ class Supervisor:
 def _cpu_percent(millicores: float | None) -> float | None:
     """Millicores as a share of one core, in % (what `top` shows)."""
     return None if millicores is None else millicores / 10
-
-
-class _HeldLock:
-    """Hold the stack's lock and pid file for the supervisor's life."""
-
-    def __init__(self, stack_dir: StackDir) -> None:
-        self.stack_dir = stack_dir
-        self.handle: Any = None
-
-    def __enter__(self) -> None:
-        self.stack_dir.root.mkdir(parents=True, exist_ok=True)
-        self.handle = self.stack_dir.lock_file.open("a")
-        try:
-            fcntl.flock(self.handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            self.handle.close()
-            raise PlatformError(
-                "another supervisor runs this stack; see `sreshow status`"
-            ) from None
-        self.stack_dir.pid_file.write_text(f"{os.getpid()}\n")
-
-    def __exit__(self, *_: object) -> None:
-        fcntl.flock(self.handle, fcntl.LOCK_UN)
-        self.handle.close()
 
 
 def main(argv: list[str] | None = None) -> int:
