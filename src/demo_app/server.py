@@ -46,18 +46,25 @@ class DrainingServer(uvicorn.Server):
         first_term = sig == signal.SIGTERM and self._drain_until is None
         if first_term and self._drain_seconds > 0:
             self._drain_until = time.monotonic() + self._drain_seconds
-            self._wake_in(self._drain_seconds)
         elif sig == signal.SIGTERM:
             self.should_exit = True  # a clean exit: the signal is not raised again
         else:
             super().handle_exit(sig, frame)
-        self._wake_in(0)
+        self._wake_now()
 
-    def _wake_in(self, seconds: float) -> None:
-        """Wake the main loop after `seconds` (safe from a signal handler)."""
+    def _wake_now(self) -> None:
+        """Wake the main loop to look at the new state (safe from a signal handler)."""
         loop = self._loop
         if loop is not None:
-            loop.call_soon_threadsafe(loop.call_later, seconds, self._wake.set)
+            loop.call_soon_threadsafe(self._wake.set)
+
+    def _until_next_look(self) -> float:
+        """How long the loop may sleep: a tick, or less when the drain ends sooner. The
+        drain's end is a deadline the loop sleeps to, not a wake-up it could miss (a wake
+        arriving as the loop clears the last one would cost a whole tick)."""
+        if self._drain_until is None:
+            return _TICK_SECONDS
+        return min(_TICK_SECONDS, max(self._drain_until - time.monotonic(), 0.0))
 
     async def main_loop(self) -> None:
         """uvicorn's loop, woken by events instead of polling ten times a second."""
@@ -66,8 +73,8 @@ class DrainingServer(uvicorn.Server):
         should_exit = await self.on_tick(counter)
         while not should_exit:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), _TICK_SECONDS)
-            self._wake.clear()
+                await asyncio.wait_for(self._wake.wait(), self._until_next_look())
+            self._wake.clear()  # the state it woke for is read below, after the clear
             counter = (counter + _TICKS_PER_SECOND) % 864000
             should_exit = await self.on_tick(counter)
 
