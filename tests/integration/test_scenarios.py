@@ -7,12 +7,17 @@ restored. The scenarios run back to back, as a game day does."""
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
+from sreshow.adapters.local.autoscaler import MIN_SYNC_SECONDS, scaled_hpa
+from sreshow.core.hpa import ControllerConfig
+from sreshow.core.hpa_manifest import spec_from_manifest
 from sreshow.scenarios.loader import shipped_scenarios
 from sreshow.scenarios.spec import AlertExpectation
 from tests.integration.localstack import LocalStack, running_stack, sreshow
@@ -54,6 +59,26 @@ def kinds(journal: dict[str, Any], kind: str, **details: Any) -> list[dict[str, 
         for e in journal["events"]
         if e["kind"] == kind and all(e.get(k) == v for k, v in details.items())
     ]
+
+
+def wait_for_scale_in(stack: LocalStack, peak: int, to: int) -> None:
+    """The autoscaler brings `peak` replicas back to `to` by itself: its scale-down
+    stabilisation window, then one replica per policy period (manifests/app/hpa.yaml,
+    scaled), plus two syncs; 25% on top for a busy machine."""
+    time_scale = stack.state()["time_scale"]
+    hpa = spec_from_manifest(yaml.safe_load(scaled_hpa(time_scale)))
+    down = hpa.behavior.scale_down
+    window = down.stabilization_window_seconds or 0.0
+    period = max(policy.period_seconds for policy in down.policies)
+    sync = max(ControllerConfig().scaled(time_scale).sync_period, MIN_SYNC_SECONDS)
+    within = 1.25 * (window + (peak - to) * period + 2 * sync)
+    deadline = time.monotonic() + within
+    while stack.state()["desired_replicas"] != to:
+        assert time.monotonic() < deadline, (
+            f"the autoscaler did not scale {peak} replicas in to {to} within {within:.0f} s: "
+            f"{stack.state()['autoscaler']}"
+        )
+        time.sleep(0.5)
 
 
 def assert_left_as_found(stack: LocalStack) -> None:
@@ -116,4 +141,8 @@ def test_shipped_scenario_passes_end_to_end(stack: LocalStack, tmp_path: Path, n
     token = (stack.root / "admin-token").read_text().strip()
     assert token not in output
     assert token not in (tmp_path / "journal.json").read_text()
+    for left in kinds(journal, "left_to_autoscaler"):  # spike-load: it scales them in
+        assert name == "spike-load", output
+        assert "left to the autoscaler" in output
+        wait_for_scale_in(stack, left["replicas"], to=left["to"])
     assert_left_as_found(stack)

@@ -139,8 +139,11 @@ class FakePlatform:
                 self.autoscaler,
             )
 
-    def autoscale(self, desired: int, reason: str, at: float | None = None) -> None:
-        """The autoscaler scales to `desired` (at Unix time `at`, default now)."""
+    def autoscale(
+        self, desired: int, reason: str, at: float | None = None, *, start: bool = False
+    ) -> None:
+        """The autoscaler scales to `desired` (at Unix time `at`, default now); with
+        `start`, the replicas it asked for start too."""
         with self._lock:
             self.autoscaler = AutoscalerStatus(
                 current=self.desired,
@@ -151,6 +154,8 @@ class FakePlatform:
                 last_scale_at=time.time() if at is None else at,
             )
             self.desired = desired
+            if start:
+                self._converge(time.monotonic())
 
     def alerts(self) -> list[AlertView]:
         return [AlertView(name, state) for name, state in sorted(self.alert_states.items())]

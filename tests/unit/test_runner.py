@@ -13,6 +13,7 @@ import pytest
 import yaml
 
 from sreshow.errors import ExitCode
+from sreshow.report.narrative import describe_event
 from sreshow.scenarios import steps
 from sreshow.scenarios.observer import Observer
 from sreshow.scenarios.runner import RunHooks, ScenarioResult, ScenarioRunner
@@ -470,3 +471,46 @@ def test_an_alert_expected_never_to_fire_that_fires_fails_the_verdict_with_exit_
     [(expectation, passed, detail)] = judged(result)
     assert (expectation, passed) == ("HighErrorRate never fires", False)
     assert re.fullmatch(r"fired \d+\.\d s \(\d+(\.\d)? s real-time\) into the run", detail), detail
+
+
+def test_replicas_the_autoscaler_added_are_left_to_it_and_replicas_set_by_hand_restored() -> None:
+    """Scaling back by hand what the autoscaler grew would be undone at its next sync (its
+    scale-down window remembers the peak): the run says who scales them in instead."""
+    grown = FakePlatform(time_scale=0.1)
+    grown.on_call["query"] = lambda: (
+        grown.autoscale(4, "cpu 40% of 10%", start=True) if grown.desired == 2 else None
+    )
+
+    _, result = run(
+        """
+name: case
+summary: the autoscaler grows the deployment
+steps:
+  - wait_for: {promql: 'vector(1)', within: 10s}
+""",
+        grown,
+    )
+
+    assert [c for c, _ in grown.calls if c == "scale"] == []
+    assert grown.desired == 4
+    left = [e for e in result.events if e.kind == "left_to_autoscaler"]
+    assert [(e.details["replicas"], e.details["to"]) for e in left] == [(4, 2)]
+    assert describe_event(left[0]) == (
+        "4 replicas left to the autoscaler, which scales them in to 2 once its scale-down "
+        "stabilisation window has passed"
+    )
+
+    by_hand = FakePlatform(time_scale=0.1)
+    by_hand.autoscale(2, "at its minimum")
+    _, result = run(
+        """
+name: case
+summary: the run scales up by hand
+steps:
+  - scale: {replicas: 3}
+""",
+        by_hand,
+    )
+    assert ("scale", (2,)) in by_hand.calls
+    assert by_hand.desired == 2
+    assert "left_to_autoscaler" not in kinds(result)

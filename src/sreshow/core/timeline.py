@@ -76,6 +76,7 @@ class EventKind(StrEnum):
     LOAD_STARTED = "load_started"  # rps, path
     LOAD_STOPPED = "load_stopped"
     REPLICAS_RESTORED = "replicas_restored"  # previous, replicas; tidying up, not a disruption
+    LEFT_TO_AUTOSCALER = "left_to_autoscaler"  # replicas, to; it grew them, it scales them in
     # what the system did
     AUTOSCALED = "autoscaled"  # previous, desired
     POD_STARTED = "pod_started"  # pod, version

@@ -78,6 +78,10 @@ _SENTENCES: dict[str, Callable[[Mapping[str, Any]], str]] = {
     "replicas_restored": lambda d: (
         f"replica count restored: {d.get('previous')} → {d.get('replicas')}"
     ),
+    "left_to_autoscaler": lambda d: (
+        f"{d.get('replicas')} replicas left to the autoscaler, which scales them in to "
+        f"{d.get('to')} once its scale-down stabilisation window has passed"
+    ),
     "autoscaled": lambda d: (
         f"autoscaler: {d.get('previous')} → {d.get('desired')} replicas ({d.get('reason')})"
     ),

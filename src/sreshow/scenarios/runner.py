@@ -38,7 +38,7 @@ from sreshow.core.verdict import (
     overall_verdict,
 )
 from sreshow.errors import ExitCode, PlatformError, SreshowError
-from sreshow.ports import Load, Platform
+from sreshow.ports import Load, Platform, Snapshot
 from sreshow.scenarios import spec as s
 from sreshow.scenarios.observer import Observer, RunView
 from sreshow.scenarios.plan import describe_check, describe_step
@@ -285,8 +285,17 @@ class ScenarioRunner:
         snapshot = platform.snapshot()
         if snapshot.revision != changes.initial_revision:
             actions.append(("roll back to the first revision", lambda: _roll_back_to_first(ctx)))
-        if snapshot.desired != changes.initial_desired:  # by hand or by the autoscaler
-            actions.append(("restore the replica count", lambda: _scale_back(ctx)))
+        if snapshot.desired != changes.initial_desired:
+            if _grown_by_autoscaler(snapshot, changes):
+                # Scaling it back by hand would be undone at the autoscaler's next sync
+                # (its stabilisation window still remembers the peak), as on Kubernetes.
+                ctx.observer.record(
+                    EventKind.LEFT_TO_AUTOSCALER,
+                    replicas=snapshot.desired,
+                    to=changes.initial_desired,
+                )
+            else:
+                actions.append(("restore the replica count", lambda: _scale_back(ctx)))
         for what, action in actions:
             try:
                 action()
@@ -424,6 +433,18 @@ def _clear_all(ctx: StepContext) -> None:
 def _roll_back_to_first(ctx: StepContext) -> None:
     revision = ctx.platform.rollback(ctx.changes.initial_revision)
     ctx.observer.record(EventKind.ROLLED_BACK, revision=revision)
+
+
+def _grown_by_autoscaler(snapshot: Snapshot, changes: Changes) -> bool:
+    """More replicas than the run began with, none of them asked for by hand, and an
+    autoscaler whose range holds the count the run began with."""
+    autoscaler = snapshot.autoscaler
+    return (
+        not changes.scaled
+        and autoscaler is not None
+        and snapshot.desired > changes.initial_desired
+        and autoscaler.min_replicas <= changes.initial_desired <= autoscaler.max_replicas
+    )
 
 
 def _scale_back(ctx: StepContext) -> None:

@@ -39,6 +39,7 @@ class Changes:
     initial_desired: int
     initial_revision: int
     faulted: set[str] = field(default_factory=set)  # faults are not in a Snapshot
+    scaled: bool = False  # the run set the replica count by hand
 
 
 @dataclass
@@ -154,6 +155,7 @@ def _rollback(body: s.Rollback, ctx: StepContext) -> str:
 
 def _scale(body: s.Scale, ctx: StepContext) -> str:
     previous = ctx.platform.snapshot().desired
+    ctx.changes.scaled = True
     ctx.platform.scale(body.replicas)
     ctx.observer.record(EventKind.SCALED, previous=previous, replicas=body.replicas)
     return f"{previous} → {body.replicas} replicas"

@@ -57,7 +57,7 @@ class Autoscaler:
         requests: Mapping[str, int],
         monitoring: Sequence[MonitoringSource],
     ) -> None:
-        self.spec = spec_from_manifest(yaml.safe_load(_scaled_hpa(time_scale)))
+        self.spec = spec_from_manifest(yaml.safe_load(scaled_hpa(time_scale)))
         scaled = ControllerConfig().scaled(time_scale)
         self.controller = replace(scaled, sync_period=max(scaled.sync_period, MIN_SYNC_SECONDS))
         self.window = max(MIN_WINDOW_SECONDS, 2 * self.controller.sync_period)
@@ -149,6 +149,7 @@ class Autoscaler:
         )
 
 
-def _scaled_hpa(time_scale: float) -> str:
+def scaled_hpa(time_scale: float) -> str:
+    """The shipped HPA manifest, its clocks scaled."""
     hpa = (MANIFESTS_DIR / "app" / "hpa.yaml").read_text(encoding="utf-8")
     return scale_monitoring({"hpa.yaml": hpa}, time_scale).files["hpa.yaml"]
