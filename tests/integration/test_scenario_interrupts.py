@@ -29,9 +29,9 @@ pytestmark = pytest.mark.integration
 SRESHOW = (sys.executable, "-m", "sreshow")
 
 
-def assert_restored(stack: LocalStack) -> None:
+def assert_restored(stack: LocalStack, journal: dict[str, Any]) -> None:
     """Left as found, and back to two ready replicas of a complete rollout."""
-    assert_left_as_found(stack)
+    assert_left_as_found(stack, journal)
     wait_until(
         lambda: (
             stack.state()["rollout"] == "complete"
@@ -120,7 +120,7 @@ def interrupt(
     journal = json.loads((tmp_path / "journal.json").read_text())
     assert journal["interrupted"] is True, output
     assert journal["verdict"] == "failed"
-    assert_restored(stack)
+    assert_restored(stack, journal)
     return output, journal
 
 
@@ -191,7 +191,7 @@ def test_ctrl_c_during_the_final_cleanup_exits_130_with_the_verdict_kept(
     assert any(
         e["kind"] == "interrupted" and e.get("during") == "cleanup" for e in journal["events"]
     ), output
-    assert_restored(stack)
+    assert_restored(stack, journal)
 
 
 def test_sigterm_cleans_up_like_ctrl_c(stack: LocalStack, tmp_path: Path) -> None:
@@ -233,7 +233,7 @@ rollback:
         if "HighErrorRate fires within" in e["expectation"]
     ]
     assert "HighErrorRate fires within" in output
-    assert_left_as_found(stack)
+    assert_left_as_found(stack, journal)
 
 
 def test_a_wait_that_runs_out_fails_the_run_and_says_what_did_not_happen(
