@@ -1,4 +1,4 @@
-"""Rich renderables for the stack: built from records, never printed here."""
+"""Rich renderables of a stack's `StackStatus`, whatever the platform; never printed here."""
 
 from __future__ import annotations
 
