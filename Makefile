@@ -16,7 +16,7 @@ DEV_STAMP := $(VENV)/.installed-dev
 PIP_INSTALL := $(BIN)/python -m pip install --quiet --disable-pip-version-check --constraint constraints.txt
 
 .DEFAULT_GOAL := help
-.PHONY: help demo-tools tools demo test check lint format bench lock clean
+.PHONY: help demo-tools tools demo test check lint format bench lock clean node-up node-down
 
 help:
 	@echo "make demo    bring the local stack up and show a real alert fire and resolve"
@@ -25,6 +25,9 @@ help:
 	@echo "make check   lint, format check, type check and tests"
 	@echo "make bench   run the benchmarks (results in bench/README.md)"
 	@echo "make lock    re-resolve constraints.txt from pyproject.toml"
+	@echo "make node-up    (root) a real one-node Kubernetes cluster on this machine, no Docker;"
+	@echo "                builds what is missing, waits until Ready, prints its kubeconfig last"
+	@echo "make node-down  (root) stop it and remove all it made; fails naming any leftover"
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "sreshow needs Python >= 3.11; set PYTHON=python3.11")'
@@ -78,6 +81,18 @@ lock:
 	  echo "# Regenerate with: make lock"; \
 	  /tmp/sreshow-lock/bin/python -m pip freeze --exclude-editable; } > constraints.txt
 	rm -rf /tmp/sreshow-lock
+
+# The one-node cluster (scripts/node/node.py; needs root, which it says if missing). The
+# first node-up builds Kubernetes and Prometheus from the Go module proxy, the app image
+# and the monitoring images (minutes; cached in ~/.cache/sreshow/node and
+# ~/.cache/sreshow/tools); then it starts in well under a minute. Its last line of
+# output is the kubeconfig's path: KUBECONFIG=$(make -s node-up | tail -n 1). Deploy the
+# shipped manifests on it through manifests/overlays/node (the local images' names).
+node-up:
+	@$(PYTHON) scripts/node/node.py up
+
+node-down:
+	@$(PYTHON) scripts/node/node.py down
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

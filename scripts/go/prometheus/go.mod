@@ -1,7 +1,8 @@
-// Builds upstream promtool at the version of the Prometheus image the manifests pin
-// (Debian's promtool lacks Kubernetes service discovery). The replace and exclude
-// lines are copied from prometheus v0.53.3's own go.mod.
-module sreshow.local/promtool
+// Builds upstream prometheus and promtool at the version of the Prometheus image the
+// manifests pin (Debian's 2.42 lacks Kubernetes service discovery): promtool for the
+// tests, prometheus for the one-node cluster's image (scripts/node). The replace and
+// exclude lines are copied from prometheus v0.53.3's own go.mod.
+module sreshow.local/prometheus
 
 go 1.22
 
