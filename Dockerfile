@@ -9,6 +9,8 @@ WORKDIR /src
 RUN python -m venv /opt/venv
 COPY constraints.txt pyproject.toml README.md ./
 COPY src ./src
+# The wheel carries the shipped scenarios (pyproject.toml: force-include).
+COPY scenarios ./scenarios
 # Only the app's runtime dependencies, at the locked versions; not the CLI's.
 RUN /opt/venv/bin/pip install --constraint constraints.txt \
         fastapi uvicorn uvloop httptools prometheus-client pydantic \

@@ -2,6 +2,12 @@
 
 No token configured: 403 (the API is off). Missing or wrong token: 401. The
 token is compared in constant time and never echoed.
+
+The token comes as `Authorization: Bearer TOKEN`, or, from behind a proxy that takes
+`Authorization` for itself, as `X-Forwarded-Authorization: Bearer TOKEN` (the header
+such proxies forward the caller's credentials in). The Kubernetes API server is one:
+it removes `Authorization` from every request it authenticates, its pod proxy
+included, so sreshow reaches a pod's admin API through it with the forwarded header.
 """
 
 from __future__ import annotations
@@ -9,9 +15,10 @@ from __future__ import annotations
 import hmac
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException
+from fastapi import APIRouter, Depends, Header, HTTPException
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from demo_app import FORWARDED_AUTHORIZATION
 from demo_app.config import ENV_ADMIN_TOKEN, ENV_ADMIN_TOKEN_FILE
 from demo_app.faults import FaultPatch, Faults
 from demo_app.runtime import AppRuntime, runtime_of
@@ -22,8 +29,19 @@ _bearer = HTTPBearer(auto_error=False, description="the admin token")
 async def require_admin(
     runtime: Annotated[AppRuntime, Depends(runtime_of)],
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    forwarded: Annotated[
+        str | None,
+        Header(
+            alias=FORWARDED_AUTHORIZATION,
+            description="`Bearer TOKEN`, when a proxy in between takes `Authorization`",
+        ),
+    ] = None,
 ) -> AppRuntime:
     """Let the request through only with the configured admin token."""
+    if credentials is None and forwarded is not None:
+        scheme, _, token = forwarded.partition(" ")
+        if scheme.lower() == "bearer" and token.strip():
+            credentials = HTTPAuthorizationCredentials(scheme="Bearer", credentials=token.strip())
     expected = runtime.config.admin_token
     if expected is None:
         raise HTTPException(

@@ -41,8 +41,20 @@ async def test_no_token_configured_disables_the_admin_api(method: str, body: obj
         {"Authorization": f"Bearer {TOKEN}x"},
         {"Authorization": f"Basic {TOKEN}"},
         {"Authorization": TOKEN},
+        {"X-Forwarded-Authorization": "Bearer wrong-token"},
+        {"X-Forwarded-Authorization": TOKEN},
+        {"Authorization": "Bearer wrong-token", "X-Forwarded-Authorization": f"Bearer {TOKEN}"},
     ],
-    ids=["missing", "wrong", "longer", "basic-scheme", "no-scheme"],
+    ids=[
+        "missing",
+        "wrong",
+        "longer",
+        "basic-scheme",
+        "no-scheme",
+        "forwarded-wrong",
+        "forwarded-no-scheme",
+        "wrong-not-overridden-by-forwarded",
+    ],
 )
 async def test_missing_or_wrong_token_is_refused(
     method: str, body: object, headers: dict[str, str]
@@ -54,6 +66,15 @@ async def test_missing_or_wrong_token_is_refused(
     assert response.headers["www-authenticate"] == "Bearer"
     assert TOKEN not in response.text
     assert faults == NO_FAULTS
+
+
+async def test_the_token_forwarded_by_a_proxy_that_takes_authorization_is_accepted() -> None:
+    # As the Kubernetes API server's pod proxy leaves it: Authorization removed.
+    forwarded = {"X-Forwarded-Authorization": f"Bearer {TOKEN}"}
+    async with asgi_client(build_app()) as client:
+        patched = await client.patch("/admin/faults", json={"error_rate": 0.2}, headers=forwarded)
+        read = await client.get("/admin/faults", headers=forwarded)
+    assert (patched.status_code, read.json()) == (200, NO_FAULTS | {"error_rate": 0.2})
 
 
 async def test_the_right_token_reads_changes_and_clears_faults() -> None:

@@ -47,3 +47,13 @@ def test_cmd_starts_the_app_with_uvicorn_on_all_interfaces_of_the_pod() -> None:
     env = " ".join(_instructions("ENV"))
     assert "APP_HOST=0.0.0.0" in env
     assert "APP_PORT=8000" in env
+
+
+def test_copies_everything_the_wheel_force_includes() -> None:
+    import tomllib
+
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    included = pyproject["tool"]["hatch"]["build"]["targets"]["wheel"]["force-include"]
+    copied = {part for line in _instructions("COPY") for part in line.split()[:-1]}
+
+    assert set(included) <= copied, f"the build stage lacks {set(included) - copied}"
