@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import os
 import socket
+from collections.abc import Iterator
 
 import pytest
 
+from tests.k8s.node import Node, running_node
+
 _OWN_PREFIXES = ("SRESHOW_", "APP_")
-_OWN_NAMES = {"POD_NAME", "NO_COLOR"}
+_OWN_NAMES = {"POD_NAME", "NO_COLOR", "KUBECONFIG"}
 
 
 @pytest.fixture(autouse=True)
@@ -25,3 +28,10 @@ def free_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
+
+
+@pytest.fixture(scope="session")
+def k8s_node() -> Iterator[Node]:
+    """The one-node cluster of the k8s tier: one for the whole test run."""
+    with running_node() as node:
+        yield node

@@ -23,6 +23,7 @@ DEFAULT_PLATFORM = "local"
 # name -> "module:class" of its Lifecycle, built with the Settings
 LIFECYCLES = {
     DEFAULT_PLATFORM: "sreshow.adapters.local.lifecycle:LocalLifecycle",
+    "kubernetes": "sreshow.adapters.kubernetes.lifecycle:KubernetesLifecycle",
 }
 RECORD_FILE = "platform"  # in the state dir: the platform whose stack was brought up
 

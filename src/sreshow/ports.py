@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import TracebackType
 from typing import Protocol
 
@@ -22,6 +23,7 @@ from demo_app.faults import FaultPatch
 from sreshow.core.notifications import Notification
 from sreshow.core.revisions import RolloutStatus
 from sreshow.core.sli import Answer, availability, p95
+from sreshow.errors import UsageError
 from sreshow.stack_status import AlertState, AutoscalerStatus, StackStatus
 
 __all__ = ["AlertState", "FaultPatch", "RolloutStatus", "StackStatus"]
@@ -121,6 +123,9 @@ class Platform(Metrics, Alerts, Protocol):
     ) -> None: ...
 
 
+MAX_REPLICAS = 10  # the HPA's maximum
+
+
 @dataclass(frozen=True)
 class UpOptions:
     """What `sreshow up` asks of a platform."""
@@ -133,6 +138,25 @@ class UpOptions:
     # stack generates a token and notifies its local sink.
     admin_token: str | None = field(default=None, repr=False)
     slack_webhook_url: str | None = field(default=None, repr=False)
+    image: str | None = None  # the app image to run, for platforms that run images
+    manifests: Path | None = None  # the kustomization to apply (None: the shipped one)
+    allow_production: bool = False  # a cluster that looks like production may be changed
+    # Asked before the first change to a shared system (a cluster), with what will
+    # change; False stops `up` with nothing changed. None: go on without asking.
+    confirm: Callable[[str], bool] | None = field(default=None, compare=False)
+
+    def check(self) -> None:
+        """Refuse what no platform takes (exit 2): a time scale outside (0, 1], a replica
+        count outside 1 to 10. A platform checks its own flags after this."""
+        if not 0 < self.time_scale <= 1:
+            raise UsageError(
+                f"--time-scale {self.time_scale:g} is out of range; give a factor in (0, 1], "
+                "e.g. 0.1 for ten times faster"
+            )
+        if not 1 <= self.replicas <= MAX_REPLICAS:
+            raise UsageError(
+                f"--replicas {self.replicas} is out of range; give 1 to {MAX_REPLICAS}"
+            )
 
 
 @dataclass(frozen=True)

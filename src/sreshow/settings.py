@@ -50,6 +50,7 @@ class Settings:
 
     state_dir: Path
     debug: bool = False
+    kube_context: str | None = None  # `--context`: the kubeconfig context to act on
     no_color: bool = False
     env: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from sreshow.adapters.local.deployment import liveness_scale, pod_settings
+from sreshow.adapters.local.deployment import pod_settings
 from sreshow.adapters.local.monitoring import MONITORING_DIR
 from sreshow.adapters.manifests import monitoring_files
 from sreshow.core.durations import parse_duration
+from sreshow.core.probes import liveness_scale
 from sreshow.core.timescale import scale_monitoring
 
 

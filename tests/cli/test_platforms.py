@@ -92,7 +92,7 @@ def test_an_unknown_platform_is_refused_naming_the_known_ones(tmp_path: Path) ->
     )
     assert result.returncode == 2
     assert result.stderr.splitlines() == [
-        "error: --platform nowhere: unknown platform; use one of local"
+        "error: --platform nowhere: unknown platform; use one of local, kubernetes"
     ]
     assert list(tmp_path.iterdir()) == []  # nothing half-done
 
@@ -160,7 +160,7 @@ def test_the_registry_imports_a_platform_only_when_asked_for_it() -> None:
         "from sreshow.platforms import Platforms\n"
         "from sreshow.settings import Settings\n"
         "registry = Platforms(Settings.from_env())\n"
-        "assert registry.names == ('local',), registry.names\n"
+        "assert registry.names == ('local', 'kubernetes'), registry.names\n"
         "assert not any(m.startswith('sreshow.adapters') for m in sys.modules)\n"
         "registry.get('local')\n"
         "assert 'sreshow.adapters.local.lifecycle' in sys.modules\n"
@@ -170,5 +170,5 @@ def test_the_registry_imports_a_platform_only_when_asked_for_it() -> None:
 
 @pytest.mark.usefixtures("state_dir")
 def test_an_unknown_name_in_the_registry_is_a_usage_error() -> None:
-    with pytest.raises(UsageError, match=r"use one of local, sketch$"):
+    with pytest.raises(UsageError, match=r"use one of local, kubernetes, sketch$"):
         Platforms(Settings.from_env()).get("eks-on-mars")

@@ -14,18 +14,28 @@ import pytest
 from demo_app.faults import Faults
 from sreshow.errors import PlatformError
 from sreshow.ports import Platform, Snapshot
-from tests.contract.subjects import FakeSubject, LocalSubject, Subject
+from tests.contract.subjects import FakeSubject, KubernetesSubject, LocalSubject, Subject
 from tests.integration.localstack import LocalStack, running_stack
+from tests.k8s.node import KubeStack, Node
+from tests.k8s.node import running_stack as running_kube_stack
 from tests.manifests.stack import wait_until
 
 FAKE_TIME_SCALE = 0.01  # its progress deadline (120 s real) becomes 1.2 s
 # The first local test also waits for `sreshow up` (at most 90 s) before its own work.
 LOCAL_TEST_TIMEOUT_SECONDS = 240
+# The first kubernetes test also waits for the node and `sreshow up` on it.
+KUBE_TEST_TIMEOUT_SECONDS = 1500
 
 
 @pytest.fixture(scope="package")
 def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
     with running_stack(tmp_path_factory.mktemp("contract")) as stack:
+        yield stack
+
+
+@pytest.fixture(scope="package")
+def kube_stack(k8s_node: Node, tmp_path_factory: pytest.TempPathFactory) -> Iterator[KubeStack]:
+    with running_kube_stack(k8s_node, tmp_path_factory.mktemp("contract-k8s")) as stack:
         yield stack
 
 
@@ -36,11 +46,19 @@ def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack
             "local",
             marks=[pytest.mark.integration, pytest.mark.timeout(LOCAL_TEST_TIMEOUT_SECONDS)],
         ),
+        pytest.param(
+            "kubernetes",
+            marks=[pytest.mark.k8s, pytest.mark.timeout(KUBE_TEST_TIMEOUT_SECONDS)],
+        ),
     ]
 )
-def subject(request: pytest.FixtureRequest) -> Subject:
+def subject(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Subject:
     if request.param == "fake":
         return FakeSubject(FAKE_TIME_SCALE)
+    if request.param == "kubernetes":
+        stack: KubeStack = request.getfixturevalue("kube_stack")
+        monkeypatch.setenv("KUBECONFIG", str(stack.node.kubeconfig))
+        return KubernetesSubject(stack)
     return LocalSubject(request.getfixturevalue("local_stack"))
 
 

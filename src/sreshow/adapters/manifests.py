@@ -8,15 +8,25 @@ so sreshow can apply them without kubectl.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import yaml
 
 from sreshow.core.configmaps import config_map
+from sreshow.core.durations import parse_duration
 from sreshow.errors import UsageError
 
 MANIFESTS_DIR = Path(__file__).resolve().parents[3] / "manifests"
+# The alert that watches the liveness endpoint: it must fire before the kubelet restarts.
+LIVENESS_ALERT = "HealthCheckFailing"
+
+
+class GeneratorFile(NamedTuple):
+    key: str  # in the ConfigMap
+    path: str  # relative to the kustomization
+    text: str
 
 
 def generated_config_maps(kustomization_dir: Path) -> list[dict[str, Any]]:
@@ -67,7 +77,7 @@ def _load_kustomization(directory: Path) -> dict[str, Any]:
     return load_manifest(directory / "kustomization.yaml", "kustomization")
 
 
-def _file_entries(generator: dict[str, Any]) -> list[tuple[str, str]]:
+def _file_entries(generator: Mapping[str, Any]) -> list[tuple[str, str]]:
     """(key, path) for each `files:` entry: `path` or `key=path`."""
     entries = []
     for entry in generator.get("files") or []:
@@ -76,8 +86,15 @@ def _file_entries(generator: dict[str, Any]) -> list[tuple[str, str]]:
     return entries
 
 
+def generator_files(directory: Path, generator: Mapping[str, Any]) -> list[GeneratorFile]:
+    """The files a `configMapGenerator` entry names, read."""
+    return [
+        GeneratorFile(key, path, _read(directory, path)) for key, path in _file_entries(generator)
+    ]
+
+
 def _generator_data(directory: Path, generator: dict[str, Any]) -> dict[str, str]:
-    data = {key: _read(directory, path) for key, path in _file_entries(generator)}
+    data = {file.key: file.text for file in generator_files(directory, generator)}
     for literal in generator.get("literals") or []:
         key, _, value = literal.partition("=")
         data[key] = value
@@ -90,3 +107,15 @@ def _read(directory: Path, relative: str) -> str:
         return path.read_text(encoding="utf-8")
     except OSError as e:
         raise UsageError(f"{path}: cannot read it ({e.strerror}); restore it from git") from e
+
+
+def alert_for_seconds(alert: str) -> float:
+    """The `for:` of alerting rule `alert` in the shipped rule files (0 if none)."""
+    for name, text in monitoring_files(MANIFESTS_DIR / "monitoring").items():
+        if not name.endswith(".rules.yml"):
+            continue
+        for group in (yaml.safe_load(text) or {}).get("groups") or []:
+            for rule in group.get("rules") or []:
+                if rule.get("alert") == alert:
+                    return parse_duration(str(rule.get("for", "0s"))) / 1000
+    return 0.0

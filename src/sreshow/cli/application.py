@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import typer
 
@@ -22,6 +22,14 @@ class Application:
     @classmethod
     def from_settings(cls, settings: Settings) -> Application:
         return cls(settings, Terminal(settings), Platforms(settings))
+
+    def on_context(self, context: str | None) -> Application:
+        """The application acting on kubeconfig context `context` (`--context`); itself
+        when None."""
+        if context is None:
+            return self
+        settings = replace(self.settings, kube_context=context)
+        return Application(settings, self.terminal, Platforms(settings))
 
 
 def application(ctx: typer.Context) -> Application:

@@ -13,6 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
+from sreshow.core.timescale import MIN_FOR_MS
+
 
 @dataclass(frozen=True)
 class ProbeSpec:
@@ -78,3 +80,14 @@ class ProbeState:
                 self.passing = False
                 return True
         return False
+
+
+def liveness_scale(time_scale: float, alert_for_seconds: float) -> float:
+    """The factor for the liveness probe's clock: the time scale, or the factor the
+    `for:` of the alert watching liveness really gets once its floor applies, whichever
+    is slower (the alert must fire before the kubelet restarts the container)."""
+    if alert_for_seconds <= 0:
+        return time_scale
+    real_ms = alert_for_seconds * 1000
+    scaled_ms = max(real_ms * time_scale, MIN_FOR_MS) if real_ms >= MIN_FOR_MS else real_ms
+    return max(time_scale, scaled_ms / real_ms)

@@ -111,15 +111,15 @@ def check_tools() -> None:
 def validate(options: UpOptions) -> None:
     """Refuse bad flags before anything starts (exit 2); a port in use is checked by
     `check_port()`, after a crashed stack (which may hold it) is cleaned up."""
-    if not 0 < options.time_scale <= 1:
-        raise UsageError(
-            f"--time-scale {options.time_scale:g} is out of range; give a factor in (0, 1], "
-            "e.g. 0.1 for ten times faster"
-        )
-    if not 1 <= options.replicas <= 10:
-        raise UsageError(f"--replicas {options.replicas} is out of range; give 1 to 10")
+    options.check()
     if options.port is not None and not 1 <= options.port <= 65535:
         raise UsageError(f"--port {options.port} is not a TCP port; give 1 to 65535")
+    if options.image is not None or options.manifests is not None:
+        flag = "--image" if options.image is not None else "--manifests"
+        raise UsageError(
+            f"{flag} is for platforms that run images (kubernetes); the local platform runs "
+            f"the app from this checkout and the shipped manifests (leave {flag} out)"
+        )
 
 
 def check_port(options: UpOptions) -> None:

@@ -50,13 +50,13 @@ from sreshow.adapters.local.monitoring import MonitoringStack, pod_scrape_source
 from sreshow.adapters.local.processes import LOCALHOST, free_port, port_in_use
 from sreshow.adapters.local.replicas import ReleaseSpec, Replica, start_replica
 from sreshow.adapters.local.sink import NotificationSink
-from sreshow.adapters.local.startup import StartupWatch
 from sreshow.adapters.local.state import (
     ReplicaRecord,
     RevisionRecord,
     StackDir,
     StackRecord,
 )
+from sreshow.adapters.startup import StartupWatch
 from sreshow.core import reconcile as rs
 from sreshow.core.cpu import MonitoringSource
 from sreshow.core.revisions import NoRollbackTarget, Revisions, RolloutStarted

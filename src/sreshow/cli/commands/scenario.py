@@ -15,6 +15,7 @@ from typer import _click
 from typer.core import TyperGroup
 
 from sreshow.cli.application import application
+from sreshow.cli.options import CONTEXT_OPTION
 from sreshow.cli.terminal import Terminal
 from sreshow.errors import UsageError
 
@@ -108,7 +109,7 @@ def schema(ctx: typer.Context) -> None:
 
 
 @app.command()
-def run(
+def run(  # noqa: PLR0917 (Typer: one parameter per option)
     ctx: typer.Context,
     scenario: str = typer.Argument(..., metavar="NAME|PATH", help="A shipped name or a file."),
     dry_run: bool = typer.Option(
@@ -121,12 +122,13 @@ def run(
             "--report", help="Write the report here (default: a run folder in the state dir)."
         ),
     ] = None,
+    context: str | None = CONTEXT_OPTION,
 ) -> int:
     """Run a scenario on the running stack and measure it (exit 0 passed, 1 failed)."""
     from sreshow.scenarios.loader import resolve_scenario
     from sreshow.scenarios.plan import plan_lines
 
-    app = application(ctx)
+    app = application(ctx).on_context(context)
     terminal = app.terminal
     spec, _ = resolve_scenario(scenario)
     if report is not None and report.exists() and not report.is_dir():

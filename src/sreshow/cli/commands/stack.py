@@ -5,11 +5,13 @@
 
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from sreshow.cli.application import application
+from sreshow.cli.options import CONTEXT_OPTION
 from sreshow.errors import UsageError
 from sreshow.platforms import DEFAULT_PLATFORM, LIFECYCLES
 
@@ -19,7 +21,7 @@ if TYPE_CHECKING:  # Rich and the status model load in the commands, not for `--
     from sreshow.stack_status import StackStatus
 
 
-def up(
+def up(  # noqa: PLR0917 (Typer: one parameter per option)
     ctx: typer.Context,
     platform: str = typer.Option(
         DEFAULT_PLATFORM, help=f"Where to run: one of {', '.join(LIFECYCLES)}."
@@ -29,7 +31,26 @@ def up(
     ),
     replicas: int = typer.Option(2, help="Replicas to start with (the autoscaler's minimum is 2)."),
     port: int | None = typer.Option(
-        None, help="The app's port on 127.0.0.1 (default 8080, or a free one)."
+        None, help="local: the app's port on 127.0.0.1 (default 8080, or a free one)."
+    ),
+    context: str | None = CONTEXT_OPTION,
+    image: str | None = typer.Option(
+        None, help="kubernetes: the app image to run, e.g. one built on the cluster's node."
+    ),
+    manifests: Annotated[
+        Path | None,
+        typer.Option(
+            help="kubernetes: the kustomization to apply (default: the shipped manifests/; "
+            "manifests/overlays/node on `make node-up`'s cluster)."
+        ),
+    ] = None,
+    yes: bool = typer.Option(
+        False, "--yes", help="Do not ask before changing a cluster (the question says which)."
+    ),
+    allow_production: bool = typer.Option(
+        False,
+        "--allow-production",
+        help="kubernetes: change a context whose name looks like production (prod, live).",
     ),
 ) -> None:
     """Bring the stack up: app replicas behind a Service, Prometheus, Alertmanager, an HPA."""
@@ -38,16 +59,20 @@ def up(
     from sreshow.cli import dashboard
     from sreshow.ports import UpOptions
 
-    app = application(ctx)
+    app = application(ctx).on_context(context)
     lifecycle = app.platforms.claim(platform)
+    out = app.terminal.out
     options = UpOptions(
         time_scale=time_scale,
         replicas=replicas,
         port=port,
         admin_token=app.settings.admin_token(),
         slack_webhook_url=app.settings.slack_webhook_url(),
+        image=image,
+        manifests=manifests,
+        allow_production=allow_production,
+        confirm=None if yes else app.terminal.confirm,
     )
-    out = app.terminal.out
     try:
         if out.is_terminal:
             with Live(console=out, transient=True) as live:
@@ -83,6 +108,7 @@ def status(
     ctx: typer.Context,
     watch: bool = typer.Option(False, "--watch", help="Refresh live until Ctrl-C."),
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
+    context: str | None = CONTEXT_OPTION,
 ) -> None:
     """Show replicas, autoscaler, alerts, notifications, SLIs and URLs."""
     import json
@@ -91,7 +117,7 @@ def status(
 
     from sreshow.cli import dashboard
 
-    app = application(ctx)
+    app = application(ctx).on_context(context)
     if as_json and watch:
         raise UsageError("--json and --watch do not go together; use one")
     lifecycle = app.platforms.current()
@@ -113,9 +139,10 @@ def down(
     yes: bool = typer.Option(
         False, "--yes", help="Do not ask for confirmation (only stacks that cost money ask)."
     ),
+    context: str | None = CONTEXT_OPTION,
 ) -> None:
     """Stop everything the stack started; safe to run twice."""
-    app = application(ctx)
+    app = application(ctx).on_context(context)
     lifecycle = app.platforms.current()
     app.terminal.out.print(lifecycle.down(yes=yes))
     app.platforms.release()

@@ -1,9 +1,10 @@
-"""Whether Prometheus has seen a new local stack as it is, before anyone looks at it.
+"""Whether Prometheus has seen a new stack as it is, before anyone looks at it.
 
 A fresh Prometheus shows start-up states no scenario should see: PodsDown pending
-before its first scrape, a rule group not yet evaluated. The stack says it is running
-only once every replica has been scraped (job `sre-app`) and probed (`sre-app-health`),
-and every rule group evaluated after that with no alert pending or firing.
+before its first scrape, a rule group not yet evaluated. A stack says it is up only
+once every replica has been scraped (job `sre-app`) and, on `local`, probed
+(`sre-app-health`), and every rule group evaluated after that with no alert pending or
+firing. (A replica not probed yet has no `probe_success`: no alert can start from it.)
 """
 
 from __future__ import annotations
@@ -45,15 +46,17 @@ class StartupWatch:
         return not waiting or now >= self.deadline, waiting
 
 
-def unscraped(client: PrometheusClient, pods: Collection[str]) -> str:
-    """Which pod jobs have not yet scraped (or probed) every replica in `pods` with
-    success ('' when both have): a fresh Prometheus shows PodsDown pending until then."""
+def unscraped(
+    client: PrometheusClient, pods: Collection[str], jobs: Collection[str] = (POD_JOB, PROBE_JOB)
+) -> str:
+    """Which of `jobs` have not yet scraped (or probed) every replica in `pods` with
+    success ('' when all have): a fresh Prometheus shows PodsDown pending until then."""
     by_job: dict[str, set[str]] = {}
     for target in client.targets():
         if target.health == "up" and target.labels.get("pod"):
             by_job.setdefault(target.job, set()).add(target.labels["pod"])
-    jobs = [job for job in (POD_JOB, PROBE_JOB) if not set(pods) <= by_job.get(job, set())]
-    return f"the first {' and '.join(jobs)} scrape of every replica" if jobs else ""
+    waiting = [job for job in jobs if not set(pods) <= by_job.get(job, set())]
+    return f"the first {' and '.join(waiting)} scrape of every replica" if waiting else ""
 
 
 def unsettled_rules(client: PrometheusClient, since: float) -> str:

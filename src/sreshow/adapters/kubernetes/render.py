@@ -1,0 +1,241 @@
+"""The shipped manifests as the objects `kubectl kustomize manifests/` renders, at a
+time scale, ready to apply.
+
+`render()` reads the kustomizations under `manifests/` (the features they use:
+`resources`, `namespace`, `configMapGenerator` with `generatorOptions`, `images`), so
+applying needs no kubectl; tests/manifests check it against kustomize's own output.
+Then it does what `kubectl apply -k` cannot:
+- scales the clocks as the local platform does: the monitoring files and the HPA's
+  behaviour through `core.timescale` (a changed file gives its ConfigMap a new hash
+  suffix, as kustomize would, and the references follow), the app's probes, progress
+  deadline, shutdown and drain in whole seconds (what the API takes), never below 1 s;
+- runs another app image when asked (`--image`, e.g. one built on the cluster's node);
+- labels every object `app.kubernetes.io/managed-by: sreshow`, so `up` can prune what
+  it no longer renders and `down` finds everything it made.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from sreshow.adapters.kubernetes.resources import APPLY_ORDER, MANAGED_BY, MANAGED_BY_LABEL, kind_of
+from sreshow.adapters.manifests import (
+    LIVENESS_ALERT,
+    MANIFESTS_DIR,
+    alert_for_seconds,
+    generator_files,
+    load_manifest,
+)
+from sreshow.core.configmaps import config_map
+from sreshow.core.probes import liveness_scale
+from sreshow.core.timescale import Clamp, scale_monitoring
+from sreshow.errors import UsageError
+
+APP_NAMESPACE = "sre-app"
+APP_NAME = "sre-app"
+MONITORING_NAMESPACE = "monitoring"
+ADMIN_SECRET = "sre-app-admin"  # noqa: S105 (a name); key `token`: the fault admin API's bearer token
+GRAFANA_SECRET = "grafana-admin"  # noqa: S105 (a name); key `password`
+SLACK_SECRET = "alertmanager-slack"  # noqa: S105 (a name); key `webhook-url`, only when the user gives one
+HPA_FILE = "hpa.yaml"
+# What render() reads of a kustomization.yaml; any other field is refused by name.
+KUSTOMIZE_FIELDS = frozenset(
+    {
+        "apiVersion",
+        "kind",
+        "resources",
+        "namespace",
+        "configMapGenerator",
+        "generatorOptions",
+        "images",
+    }
+)
+PRE_STOP_SPARE_SECONDS = 1  # of the termination grace, after preStop and the app's grace
+
+
+@dataclass(frozen=True)
+class Rendered:
+    objects: tuple[dict[str, Any], ...]  # in apply order
+    clamps: tuple[Clamp, ...]  # durations scaling would have made too short
+
+    def find(self, kind: str, name: str) -> dict[str, Any]:
+        return next(o for o in self.objects if (o["kind"], o["metadata"]["name"]) == (kind, name))
+
+
+def render(
+    time_scale: float, *, image: str | None = None, manifests_dir: Path = MANIFESTS_DIR
+) -> Rendered:
+    """The stack's objects at `time_scale`, the app running `image` (None: the shipped)."""
+    clamps: list[Clamp] = []
+    objects = list(_kustomize(manifests_dir, time_scale, clamps))
+    for obj in objects:
+        kind_of(obj)  # refuses a kind sreshow does not apply, by name
+        obj["metadata"].setdefault("labels", {})[MANAGED_BY_LABEL] = MANAGED_BY
+    app = next(
+        (o for o in objects if o["kind"] == "Deployment" and o["metadata"]["name"] == APP_NAME),
+        None,
+    )
+    if app is None:
+        raise UsageError(f"{manifests_dir}: no Deployment {APP_NAME}; restore it from git")
+    _scale_pod_clocks(app, time_scale)
+    if image is not None:
+        _app_container(app)["image"] = image
+    objects.sort(key=lambda o: APPLY_ORDER.index(o["kind"]))
+    return Rendered(tuple(objects), tuple(clamps))
+
+
+# --- kustomize's part ------------------------------------------------------------------
+
+
+def _kustomize(directory: Path, time_scale: float, clamps: list[Clamp]) -> Iterator[dict[str, Any]]:
+    kustomization = load_manifest(directory / "kustomization.yaml", "kustomization")
+    unsupported = sorted(set(kustomization) - KUSTOMIZE_FIELDS)
+    if unsupported:
+        raise UsageError(
+            f"{directory / 'kustomization.yaml'}: sreshow applies kustomizations itself and "
+            f"does not support {', '.join(unsupported)}; use only "
+            f"{', '.join(sorted(KUSTOMIZE_FIELDS - {'apiVersion', 'kind'}))}"
+        )
+    objects: list[dict[str, Any]] = []
+    for entry in kustomization.get("resources") or []:
+        path = directory / entry
+        if path.is_dir():
+            objects.extend(_kustomize(path, time_scale, clamps))
+        else:
+            objects.extend(_resource_file(path, time_scale, clamps))
+    namespace = kustomization.get("namespace")
+    if namespace:
+        for obj in objects:
+            if kind_of(obj).namespaced:
+                obj["metadata"]["namespace"] = namespace
+    generated = _generated_config_maps(directory, kustomization, time_scale, clamps)
+    renamed = {plain: cm["metadata"]["name"] for plain, cm in generated}
+    for obj in objects:
+        _rename_config_maps(obj, renamed)
+    objects.extend(cm for _, cm in generated)
+    for override in kustomization.get("images") or []:
+        for obj in objects:
+            _set_image(obj, override)
+    return iter(objects)
+
+
+def _resource_file(path: Path, time_scale: float, clamps: list[Clamp]) -> list[dict[str, Any]]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as e:
+        raise UsageError(f"{path}: cannot read it ({e.strerror}); restore it from git") from e
+    if path.name == HPA_FILE:
+        scaled = scale_monitoring({HPA_FILE: text}, time_scale)
+        text = scaled.files[HPA_FILE]
+        clamps.extend(scaled.clamps)
+    try:
+        return [doc for doc in yaml.safe_load_all(text) if doc]
+    except yaml.YAMLError as e:
+        raise UsageError(f"{path}: not valid YAML ({e}); restore it from git") from e
+
+
+def _generated_config_maps(
+    directory: Path, kustomization: Mapping[str, Any], time_scale: float, clamps: list[Clamp]
+) -> list[tuple[str, dict[str, Any]]]:
+    """(generator name, ConfigMap) for each `configMapGenerator`, its files scaled."""
+    generators = kustomization.get("configMapGenerator") or []
+    files = {g["name"]: generator_files(directory, g) for g in generators}
+    scaled = scale_monitoring({f.path: f.text for fs in files.values() for f in fs}, time_scale)
+    clamps.extend(scaled.clamps)
+    options = kustomization.get("generatorOptions") or {}
+    made = []
+    for generator in generators:
+        own = generator.get("options") or {}
+        cm = config_map(
+            generator["name"],
+            {f.key: scaled.files[f.path] for f in files[generator["name"]]},
+            namespace=generator.get("namespace", kustomization.get("namespace")),
+            labels=(options.get("labels") or {}) | (own.get("labels") or {}),
+            annotations=(options.get("annotations") or {}) | (own.get("annotations") or {}),
+            hashed=not own.get(
+                "disableNameSuffixHash", options.get("disableNameSuffixHash", False)
+            ),
+        )
+        made.append((generator["name"], cm))
+    return made
+
+
+def _rename_config_maps(obj: dict[str, Any], renamed: Mapping[str, str]) -> None:
+    """Point a workload's ConfigMap volumes at the generated (hash-suffixed) names."""
+    spec = obj.get("spec", {}).get("template", {}).get("spec")
+    if not spec:
+        return
+    for volume in spec.get("volumes") or []:
+        sources = [volume, *(volume.get("projected", {}).get("sources") or [])]
+        for source in sources:
+            config = source.get("configMap")
+            if config and config.get("name") in renamed:
+                config["name"] = renamed[config["name"]]
+
+
+def _set_image(obj: dict[str, Any], override: Mapping[str, Any]) -> None:
+    spec = obj.get("spec", {}).get("template", {}).get("spec") or {}
+    for container in (spec.get("containers") or []) + (spec.get("initContainers") or []):
+        image = container.get("image", "")
+        if image.split(":")[0] == override["name"]:
+            name = override.get("newName", override["name"])
+            tag = override.get("newTag", image.partition(":")[2] or "latest")
+            container["image"] = f"{name}:{tag}"
+
+
+# --- the app's clocks ----------------------------------------------------------------
+
+
+def _scale_pod_clocks(deployment: dict[str, Any], factor: float) -> None:
+    """The app's probes, progress deadline and shutdown at `factor` (see module doc)."""
+    spec = deployment["spec"]
+    spec["progressDeadlineSeconds"] = _seconds(spec.get("progressDeadlineSeconds", 600), factor)
+    pod = spec["template"]["spec"]
+    container = _app_container(deployment)
+    probe_factors = {
+        "readinessProbe": factor,
+        "livenessProbe": liveness_scale(factor, alert_for_seconds(LIVENESS_ALERT)),
+        "startupProbe": factor,
+    }
+    for name, probe_factor in probe_factors.items():
+        probe = container.get(name)
+        if probe is None:
+            continue
+        for key, minimum in (("periodSeconds", 1), ("timeoutSeconds", 1)):
+            probe[key] = _seconds(
+                probe.get(key, 10 if key == "periodSeconds" else 1), probe_factor, minimum
+            )
+        if "initialDelaySeconds" in probe:
+            probe["initialDelaySeconds"] = _seconds(probe["initialDelaySeconds"], probe_factor, 0)
+    env = {e["name"]: e for e in container.get("env") or []}
+    grace = 0.0
+    for name in ("APP_DRAIN_SECONDS", "APP_GRACE_SECONDS"):
+        if name in env and "value" in env[name]:
+            value = float(env[name]["value"]) * factor
+            env[name]["value"] = f"{value:g}"
+            grace = value if name == "APP_GRACE_SECONDS" else grace
+    pre_stop = container.get("lifecycle", {}).get("preStop", {}).get("sleep")
+    sleep = 0
+    if pre_stop is not None:
+        sleep = pre_stop["seconds"] = _seconds(pre_stop["seconds"], factor)
+    pod["terminationGracePeriodSeconds"] = max(
+        _seconds(pod.get("terminationGracePeriodSeconds", 30), factor),
+        sleep + math.ceil(grace) + PRE_STOP_SPARE_SECONDS,
+    )
+
+
+def _seconds(value: Any, factor: float, minimum: int = 1) -> int:
+    """Whole seconds `value * factor`, rounded up (never shorter than scaled), >= minimum."""
+    return max(minimum, math.ceil(float(value) * factor - 1e-9))
+
+
+def _app_container(deployment: Mapping[str, Any]) -> dict[str, Any]:
+    containers = deployment["spec"]["template"]["spec"]["containers"]
+    found: dict[str, Any] = next((c for c in containers if c["name"] == APP_NAME), containers[0])
+    return found

@@ -1,0 +1,230 @@
+"""The `kubernetes` platform on a real one-node cluster (scripts/node/node.py): what a
+user of `sreshow up --platform kubernetes` and its scenarios would notice.
+
+(The Platform contract suite, tests/contract, runs on the same node as well.)
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import yaml
+
+from sreshow.adapters.kubernetes.render import APP_NAME, APP_NAMESPACE, MONITORING_NAMESPACE
+from sreshow.platforms import Platforms
+from sreshow.settings import Settings
+from tests.k8s.node import KubeStack, Node, running_stack
+from tests.manifests.stack import wait_until
+from tests.tools import require_tool
+
+pytestmark = [pytest.mark.k8s, pytest.mark.timeout(1500)]
+
+KUBECTL_SECONDS = 30
+
+
+@pytest.fixture(scope="module")
+def stack(k8s_node: Node, tmp_path_factory: pytest.TempPathFactory) -> Iterator[KubeStack]:
+    with running_stack(k8s_node, tmp_path_factory.mktemp("k8s")) as stack:
+        yield stack
+
+
+def kubectl(node: Node, *args: str) -> Any:
+    """`kubectl ARGS -o json` on the node, parsed."""
+    result = subprocess.run(
+        [require_tool("kubectl"), f"--kubeconfig={node.kubeconfig}", *args, "-o", "json"],
+        capture_output=True,
+        text=True,
+        timeout=KUBECTL_SECONDS,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def our_objects(node: Node) -> dict[str, str]:
+    """Every object sreshow labelled, by kind/namespace/name: what changes when it is
+    written to (its generation, where the API keeps one: controllers update the status of
+    Deployments and budgets on their own; else its resourceVersion)."""
+    found = {}
+    kinds = ",".join(
+        (
+            "deployments",
+            "services",
+            "configmaps",
+            "secrets",
+            "serviceaccounts",
+            "poddisruptionbudgets",
+            "horizontalpodautoscalers",
+            "networkpolicies",
+        )
+    )
+    for namespace in (APP_NAMESPACE, MONITORING_NAMESPACE):
+        for item in kubectl(
+            node, "-n", namespace, "get", kinds, "-l", "app.kubernetes.io/managed-by=sreshow"
+        )["items"]:
+            meta = item["metadata"]
+            found[f"{item['kind']}/{namespace}/{meta['name']}"] = str(
+                meta.get("generation", meta["resourceVersion"])
+            )
+    return found
+
+
+def service_url(node: Node) -> str:
+    service = kubectl(node, "-n", APP_NAMESPACE, "get", "service", APP_NAME)
+    return f"http://{service['spec']['clusterIP']}:{service['spec']['ports'][0]['port']}"
+
+
+def answers(url: str) -> bool:
+    try:
+        return httpx.get(url, timeout=2).status_code == 200
+    except httpx.TransportError:
+        return False
+
+
+def app_pods(node: Node) -> list[dict[str, Any]]:
+    pods = kubectl(
+        node, "-n", APP_NAMESPACE, "get", "pods", "-l", f"app.kubernetes.io/name={APP_NAME}"
+    )
+    return [p for p in pods["items"] if not p["metadata"].get("deletionTimestamp")]
+
+
+def test_up_makes_the_deployment_available_with_real_pods_answering_through_the_service(
+    stack: KubeStack,
+) -> None:
+    deployment = kubectl(stack.node, "-n", APP_NAMESPACE, "get", "deployment", APP_NAME)
+    url = service_url(stack.node)
+
+    assert deployment["status"]["availableReplicas"] == deployment["spec"]["replicas"] == 2
+    # kube-proxy programs the Service's rules within a second or two of the endpoints.
+    wait_until(lambda: answers(f"{url}/ready"), within=10, waiting_for="the Service to answer")
+    answered = {httpx.get(f"{url}/", timeout=5).json()["replica"] for _ in range(20)}
+    assert answered == {p["metadata"]["name"] for p in app_pods(stack.node)}  # both serve
+
+
+def test_up_keeps_its_secrets_in_the_cluster_and_never_prints_them(stack: KubeStack) -> None:
+    admin = kubectl(stack.node, "-n", APP_NAMESPACE, "get", "secret", "sre-app-admin")
+    grafana = kubectl(stack.node, "-n", MONITORING_NAMESPACE, "get", "secret", "grafana-admin")
+    token = base64.b64decode(admin["data"]["token"]).decode()
+    password = base64.b64decode(grafana["data"]["password"]).decode()
+
+    assert len(token) >= 32
+    assert password not in ("", "admin")
+    status = stack.sreshow("status", "--json")
+    assert status.returncode == 0, status.stderr
+    for secret in (token, password):
+        assert secret not in status.stdout + status.stderr
+
+
+def test_up_again_changes_nothing(stack: KubeStack) -> None:
+    before = our_objects(stack.node)
+
+    again = stack.sreshow(
+        "up", "--platform", "kubernetes", "--image", stack.node.app_image, "--yes"
+    )
+
+    assert again.returncode == 0, again.stderr
+    assert "already up; nothing changed" in again.stdout
+    assert our_objects(stack.node) == before
+
+
+def test_status_json_tells_the_contract_fields_from_the_cluster(stack: KubeStack) -> None:
+    result = stack.sreshow("status", "--json")
+
+    assert result.returncode == 0, result.stderr
+    status = json.loads(result.stdout)
+    assert status["platform"] == "kubernetes"
+    assert status["time_scale"] == stack.time_scale
+    assert {r["name"] for r in status["replicas"]} == {
+        p["metadata"]["name"] for p in app_pods(stack.node)
+    }
+    assert all(set(r) >= {"name", "version", "ready", "faults"} for r in status["replicas"])
+    assert set(status["endpoints"]) == {"app", "prometheus", "alertmanager"}
+
+
+def test_scale_to_zero_and_back(stack: KubeStack, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KUBECONFIG", str(stack.node.kubeconfig))
+    with Platforms(Settings(state_dir=stack.state_dir)).current().connect(None) as platform:
+        platform.scale(0)
+        wait_until(lambda: not app_pods(stack.node), within=60, waiting_for="every pod gone")
+        platform.scale(2)
+        wait_until(
+            lambda: platform.snapshot().ready == 2,
+            within=60,
+            waiting_for="two ready replicas again",
+        )
+
+
+def test_a_command_on_another_context_refuses_and_touches_nothing(
+    stack: KubeStack, tmp_path: Path
+) -> None:
+    config = yaml.safe_load(stack.node.kubeconfig.read_text())
+    context = config["contexts"][0]
+    config["contexts"].append({"name": "other", "context": context["context"]})
+    config["current-context"] = "other"
+    other = tmp_path / "kubeconfig"
+    other.write_text(yaml.safe_dump(config))
+    before = our_objects(stack.node)
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("SRESHOW_")}
+
+    result = subprocess.run(
+        [sys.executable, "-m", "sreshow", "down"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=environment | stack.env | {"KUBECONFIG": str(other)},
+        check=False,
+    )
+
+    assert result.returncode == 2
+    assert "current context is other" in result.stderr
+    assert our_objects(stack.node) == before
+
+
+def test_ctrl_c_during_a_rollback_scenario_still_rolls_back(stack: KubeStack) -> None:
+    before = kubectl(stack.node, "-n", APP_NAMESPACE, "get", "deployment", APP_NAME)
+    version = before["spec"]["template"]["spec"]["containers"][0]["env"]
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("SRESHOW_")}
+    run = subprocess.Popen(
+        [sys.executable, "-m", "sreshow", "scenario", "run", "rollback", "--auto"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=environment | stack.env,
+    )
+    try:
+
+        def deployed() -> bool:
+            now = kubectl(stack.node, "-n", APP_NAMESPACE, "get", "deployment", APP_NAME)
+            return now["spec"]["template"]["spec"]["containers"][0]["env"] != version
+
+        wait_until(deployed, within=120, waiting_for="the scenario to deploy the bad release")
+        run.send_signal(signal.SIGINT)
+        output, _ = run.communicate(timeout=180)
+    finally:
+        if run.poll() is None:
+            run.kill()
+            run.wait()
+
+    assert run.returncode == 130, output
+    after = kubectl(stack.node, "-n", APP_NAMESPACE, "get", "deployment", APP_NAME)
+    assert after["spec"]["template"]["spec"]["containers"][0]["env"] == version
+    wait_until(
+        lambda: (
+            kubectl(stack.node, "-n", APP_NAMESPACE, "get", "deployment", APP_NAME)["status"].get(
+                "availableReplicas"
+            )
+            == 2
+        ),
+        within=120,
+        waiting_for="the old release available again",
+    )
