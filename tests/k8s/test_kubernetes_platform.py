@@ -20,6 +20,7 @@ import httpx
 import pytest
 import yaml
 
+from demo_app.faults import FaultPatch
 from sreshow.adapters.kubernetes.render import APP_NAME, APP_NAMESPACE, MONITORING_NAMESPACE
 from sreshow.platforms import Platforms
 from sreshow.settings import Settings
@@ -228,3 +229,75 @@ def test_ctrl_c_during_a_rollback_scenario_still_rolls_back(stack: KubeStack) ->
         within=120,
         waiting_for="the old release available again",
     )
+
+
+def test_status_watch_reuses_an_answer_for_its_refresh_period(
+    stack: KubeStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `status --watch` asks every second; on a cluster each answer costs a dozen requests.
+    monkeypatch.setenv("KUBECONFIG", str(stack.node.kubeconfig))
+    lifecycle = Platforms(Settings(state_dir=stack.state_dir)).current()
+
+    first = lifecycle.status()
+    again = lifecycle.status()
+
+    assert again is first
+    assert first.platform == "kubernetes"
+
+
+def test_kill_pods_on_real_pods_the_replica_set_replaces_them_and_the_timeline_tells_it(
+    stack: KubeStack, tmp_path: Path
+) -> None:
+    result = stack.sreshow(
+        "scenario", "run", "kill-pods", "--auto", "--report", str(tmp_path), timeout=600
+    )
+
+    assert result.returncode == 0, result.stdout[-3000:]
+    journal = json.loads((tmp_path / "journal.json").read_text())
+    assert (journal["platform"], journal["verdict"]) == ("kubernetes", "passed")
+    kinds = [e["kind"] for e in journal["events"]]
+    killed = kinds.index("pod_killed")
+    assert {"pod_gone", "pod_started", "pod_ready"} <= set(kinds[killed:])
+
+
+def test_a_fault_set_through_the_pod_proxy_is_seen_by_clients_of_the_service(
+    stack: KubeStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("KUBECONFIG", str(stack.node.kubeconfig))
+    url = service_url(stack.node)
+    wait_until(lambda: answers(f"{url}/ready"), within=10, waiting_for="the Service to answer")
+    with Platforms(Settings(state_dir=stack.state_dir)).current().connect(None) as platform:
+        pods = [r.name for r in platform.snapshot().replicas]
+        platform.set_faults(pods, FaultPatch(error_rate=1.0))
+        try:
+            failing = {httpx.get(f"{url}/api/data", timeout=5).status_code for _ in range(10)}
+        finally:
+            platform.clear_faults(pods)
+        healthy = {httpx.get(f"{url}/api/data", timeout=5).status_code for _ in range(10)}
+
+    assert failing == {500}
+    assert healthy == {200}
+
+
+def test_a_bad_release_stalls_and_the_rollback_restores_the_previous_revision_with_its_rto(
+    stack: KubeStack, tmp_path: Path
+) -> None:
+    before = kubectl(stack.node, "-n", APP_NAMESPACE, "get", "deployment", APP_NAME)
+
+    result = stack.sreshow(
+        "scenario", "run", "rollback", "--auto", "--report", str(tmp_path), timeout=600
+    )
+
+    assert result.returncode == 0, result.stdout[-3000:]
+    journal = json.loads((tmp_path / "journal.json").read_text())
+    assert journal["verdict"] == "passed"
+    assert journal["metrics"]["rto_s"] is not None
+    after = kubectl(stack.node, "-n", APP_NAMESPACE, "get", "deployment", APP_NAME)
+    template = ("spec", "template", "spec", "containers")
+    assert _dig(after, template)[0]["env"] == _dig(before, template)[0]["env"]
+
+
+def _dig(obj: Any, path: tuple[str, ...]) -> Any:
+    for key in path:
+        obj = obj[key]
+    return obj

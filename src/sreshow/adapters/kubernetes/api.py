@@ -155,7 +155,7 @@ class KubeApi:
         response = self._request("GET", path, query=query, timeout=read_timeout)
         if response.status != 200:
             raise _error("GET", path, response.status, response.read())
-        return WatchStream(self, path, response.response)
+        return WatchStream(self.target, path, response.response)
 
     def proxy(
         self,
@@ -197,20 +197,14 @@ class KubeApi:
                 *serialized, _request_timeout=(CONNECT_TIMEOUT_SECONDS, timeout)
             )
         except (urllib3.exceptions.HTTPError, OSError) as e:
-            raise self._unreachable(e) from e
-
-    def _unreachable(self, error: Exception) -> PlatformError:
-        return PlatformError(
-            f"cannot reach the Kubernetes API server at {self.target.server} "
-            f"({self.target.context}): {type(error).__name__}: {error}; is the cluster up?"
-        )
+            raise unreachable(self.target, e) from e
 
 
 class WatchStream:
     """The events of one watch, as they come; `stop()` ends it from another thread."""
 
-    def __init__(self, api: KubeApi, path: str, response: Any) -> None:
-        self._api = api
+    def __init__(self, target: ClusterTarget, path: str, response: Any) -> None:
+        self._target = target
         self._path = path
         self._response = response
 
@@ -228,12 +222,19 @@ class WatchStream:
                     raise _error("GET", self._path, int(status.get("code") or 500), line.encode())
                 yield event
         except (urllib3.exceptions.HTTPError, OSError) as e:
-            raise self._api._unreachable(e) from e
+            raise unreachable(self._target, e) from e
         finally:
             self._response.release_conn()
 
     def stop(self) -> None:
         self._response.shutdown()
+
+
+def unreachable(target: ClusterTarget, error: Exception) -> PlatformError:
+    return PlatformError(
+        f"cannot reach the Kubernetes API server at {target.server} "
+        f"({target.context}): {type(error).__name__}: {error}; is the cluster up?"
+    )
 
 
 class Expired(PlatformError):

@@ -53,7 +53,6 @@ from sreshow.adapters.kubernetes.resources import (
     KINDS,
     MANAGED_BY,
     MANAGED_BY_LABEL,
-    kind_of,
 )
 from sreshow.adapters.manifests import MANIFESTS_DIR
 from sreshow.adapters.prometheus import PrometheusClient
@@ -82,6 +81,7 @@ UP_WATCHES = APP_WATCHES | {
 # scrapes and evaluates at the stack's scaled intervals: a minute is plenty at any scale.
 SETTLE_SECONDS = 60.0
 SETTLE_POLL_SECONDS = 1.0
+STATUS_REFRESH_SECONDS = 5.0
 GRAFANA_PASSWORD_BYTES = 24
 ADMIN_TOKEN_BYTES = 32
 
@@ -94,6 +94,7 @@ class KubernetesLifecycle:
     def __init__(self, settings: Settings) -> None:
         self._context = settings.kube_context
         self._records = RecordFile(settings.state_dir)
+        self._last_status: tuple[float, StackStatus] | None = None  # (monotonic, status)
 
     # --- the port -------------------------------------------------------------------
 
@@ -148,12 +149,20 @@ class KubernetesLifecycle:
         return self._records.read() is not None
 
     def status(self) -> StackStatus:
+        """The stack now; asked again within `STATUS_REFRESH_SECONDS` (`status --watch`),
+        the last answer: each costs the API server about a dozen requests."""
+        if self._last_status is not None:
+            at, last = self._last_status
+            if time.monotonic() - at < STATUS_REFRESH_SECONDS:
+                return last
         record = self._require_record()
         api = connect_recorded(record, self._context, self._records.path)
         try:
-            return self._status(api, record)
+            status = self._status(api, record)
         finally:
             api.close()
+        self._last_status = (time.monotonic(), status)
+        return status
 
     def down(self, *, yes: bool) -> str:
         del yes  # nothing here costs money; deleting is what was asked
@@ -462,7 +471,7 @@ def _labelled(api: KubeApi) -> list[dict[str, Any]]:
 
 
 def _delete(api: KubeApi, obj: Mapping[str, Any]) -> None:
-    kind = kind_of(obj) if "apiVersion" in obj else KINDS[obj["kind"]]
+    kind = KINDS[obj["kind"]]  # list items carry no kind: _labelled() sets it
     try:
         api.send("DELETE", kind.path(obj["metadata"]["name"], obj["metadata"].get("namespace")))
     except NotFound:
