@@ -205,3 +205,20 @@ def test_the_recorded_context_is_accepted_by_name_or_as_the_current_one(
 
     assert (api.target.context, api.target.server) == ("demo", NOWHERE)
     api.close()
+
+
+def test_up_on_a_cluster_it_cannot_reach_says_so_in_one_line_and_leaves_no_record(
+    tmp_path: Path,
+) -> None:
+    config = kubeconfig(tmp_path / "kubeconfig", "demo", {"demo": NOWHERE})
+    state = tmp_path / "state"
+
+    result = sreshow("up", "--platform", "kubernetes", "--yes", state=state, config=config)
+
+    assert result.returncode == 3
+    assert result.stderr.strip().splitlines() == [
+        "error: cannot reach the Kubernetes API server at https://127.0.0.1:9 (context demo): "
+        "[Errno 111] Connection refused; is the cluster up?"
+    ]
+    assert RecordFile(state).read() is None
+    assert not (state / "platform").exists()  # `status` and `down` look at local again

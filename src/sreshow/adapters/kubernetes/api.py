@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -233,8 +234,15 @@ class WatchStream:
 def unreachable(target: ClusterTarget, error: Exception) -> PlatformError:
     return PlatformError(
         f"cannot reach the Kubernetes API server at {target.server} "
-        f"({target.context}): {type(error).__name__}: {error}; is the cluster up?"
+        f"(context {target.context}): {_cause(error)}; is the cluster up?"
     )
+
+
+def _cause(error: Exception) -> str:
+    """The operating system's reason under urllib3's wrapping, else a short form."""
+    text = str(getattr(error, "reason", None) or error)
+    found = re.search(r"\[Errno -?\d+\] [^\"')(]+", text)
+    return found.group(0).strip() if found else f"{type(error).__name__}: {text[:200]}"
 
 
 class Expired(PlatformError):

@@ -124,16 +124,13 @@ class KubernetesLifecycle:
                 image=options.image,
                 brought_up_at=time.time(),
             )
-            self._records.write(record)  # before the first change: `down` can clean up
             # The Secrets first: the app's pods mount theirs.
             objects = sorted(
                 [*rendered.objects, *_secrets(api, options)],
                 key=lambda o: APPLY_ORDER.index(o["kind"]),
             )
-            for obj in objects:
-                if obj["kind"] == "Deployment" and obj["metadata"]["name"] == APP_NAME:
-                    obj["spec"]["replicas"] = options.replicas
-                api.apply(obj)
+            self._records.write(record)  # before the first change: `down` can clean up
+            self._apply(api, objects, options)
             _prune(api, objects)
             pods = self._await_ready(api, record, progress)
             note = _await_prometheus(api, pods)
@@ -147,6 +144,19 @@ class KubernetesLifecycle:
 
     def is_up(self) -> bool:
         return self._records.read() is not None
+
+    def _apply(self, api: KubeApi, objects: list[dict[str, Any]], options: UpOptions) -> None:
+        """Apply `objects` in order; when the first is refused, nothing changed: the
+        record goes too, so a failed `up` leaves nothing to clean up."""
+        for applied, obj in enumerate(objects):
+            if obj["kind"] == "Deployment" and obj["metadata"]["name"] == APP_NAME:
+                obj["spec"]["replicas"] = options.replicas
+            try:
+                api.apply(obj)
+            except BaseException:
+                if applied == 0:
+                    self._records.remove()
+                raise
 
     def status(self) -> StackStatus:
         """The stack now; asked again within `STATUS_REFRESH_SECONDS` (`status --watch`),
