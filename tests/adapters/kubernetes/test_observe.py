@@ -58,7 +58,13 @@ def test_a_rolled_back_replica_set_keeps_the_number_it_was_first_rolled_out_as()
 def test_the_rollout_reads_as_kubectl_rollout_status_tells(
     state: dict[str, object], expected: str, told: str
 ) -> None:
-    seen = snapshot(deployment(revision=2, **state), [replica_set("bbb", 2)], [], None, [])  # type: ignore[arg-type]
+    seen = snapshot(
+        deployment(revision=2, **state),
+        [replica_set("bbb", 2)],
+        [pod("p1", "bbb"), pod("p2", "bbb")],
+        None,
+        [],
+    )  # type: ignore[arg-type]
 
     assert seen.rollout.state == expected
     assert told in seen.rollout.message
@@ -121,3 +127,13 @@ def test_an_hpa_that_has_decided_nothing_yet_wants_what_runs_within_its_bounds()
 
     assert seen.autoscaler is not None
     assert (seen.autoscaler.current, seen.autoscaler.desired) == (1, 2)  # its minimum
+
+
+def test_a_pod_gone_unready_before_the_deployment_counts_it_makes_the_rollout_progressing() -> None:
+    # The Deployment's status still says 2 available; the pod already says not ready.
+    pods = [pod("a", "aaa"), pod("b", "aaa", ready=False)]
+
+    seen = snapshot(deployment(revision=1), [replica_set("aaa", 1)], pods, None, [])
+
+    assert seen.rollout.state == "progressing"
+    assert "1 of 2 replicas ready" in seen.rollout.message

@@ -118,11 +118,19 @@ def snapshot(
     )
     current = current_replica_set(deployment, replica_sets)
     revision = first_revision(current) if current is not None else k8s_revision(deployment)
+    desired = int(deployment["spec"].get("replicas", 1))
+    rollout = rollout_status(deployment, revision)
+    ready = sum(1 for r in replicas if r.ready and r.revision == revision)
+    if rollout.state == RolloutState.COMPLETE and (ready, len(replicas)) != (desired, desired):
+        # The Deployment's counters trail its pods by a controller sync: the pods say.
+        rollout = RolloutStatus(
+            RolloutState.PROGRESSING, f"revision {revision}: {ready} of {desired} replicas ready"
+        )
     return Snapshot(
         replicas=replicas,
-        desired=int(deployment["spec"].get("replicas", 1)),
+        desired=desired,
         revision=revision,
-        rollout=rollout_status(deployment, revision),
+        rollout=rollout,
         autoscaler=None if hpa is None else autoscaler_status(hpa, events, len(replicas)),
     )
 
