@@ -83,9 +83,10 @@ lock:
 	rm -rf /tmp/sreshow-lock
 
 # The one-node cluster (scripts/node/node.py; needs root, which it says if missing). The
-# first node-up builds Kubernetes and Prometheus from the Go module proxy, the app image
-# and the monitoring images (minutes; cached in ~/.cache/sreshow/node and
-# ~/.cache/sreshow/tools); then it starts in well under a minute. Its last line of
+# first node-up builds Kubernetes, Prometheus and the add-ons (CoreDNS, metrics-server)
+# from the Go module proxy, the app image and the monitoring and add-on images (minutes;
+# cached in ~/.cache/sreshow/node and ~/.cache/sreshow/tools); then it starts in well
+# under a minute, with cluster DNS and `kubectl top` working. Its last line of
 # output is the kubeconfig's path: KUBECONFIG=$(make -s node-up | tail -n 1). Deploy the
 # shipped manifests on it through manifests/overlays/node (the local images' names).
 node-up:

@@ -14,13 +14,14 @@
 #                                   Kubernetes 1.35.4's kube-apiserver,
 #                                   kube-controller-manager, kube-scheduler, kubelet and
 #                                   kube-proxy (a Go build, 5-15 minutes on 2 cores, once)
-#                                   and upstream prometheus 2.53.3 for the node's
-#                                   monitoring image (a Go build, a few minutes, once)
+#                                   upstream prometheus 2.53.3 for the node's
+#                                   monitoring image, and its add-ons CoreDNS 1.15.0 and
+#                                   metrics-server 0.8.0 (Go builds, minutes each, once)
 #
 # Debian packages go through apt (as root); kubectl, checkov, promtool and prometheus
 # are cached under $SRESHOW_TOOLS_DIR (default ~/.cache/sreshow/tools), the Kubernetes
-# binaries under $SRESHOW_NODE_CACHE (default ~/.cache/sreshow/node), outside the repo,
-# and only fetched when missing. Prints what it installs; changes nothing that is there.
+# and add-on binaries under $SRESHOW_NODE_CACHE (default ~/.cache/sreshow/node), outside
+# the repo, and only fetched when missing. Prints what it installs; changes nothing that is there.
 # Exit codes: 0 ready, 2 usage, 3 something could not be installed (without root: the
 # apt-get line to run).
 set -euo pipefail
@@ -52,6 +53,12 @@ node_packages=(
 kubernetes_version=1.35.4
 kubernetes_commands=(kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy)
 node_cache=${SRESHOW_NODE_CACHE:-$HOME/.cache/sreshow/node}
+# The node's add-ons (scripts/node/addons.py): cluster DNS and the resource metrics API
+# the HorizontalPodAutoscaler reads, each built through its wrapper module under
+# scripts/go into $node_cache/<command>-v<version>/bin. Change a version here together
+# with its wrapper's go.mod and scripts/node/settings.py.
+coredns_version=1.15.0
+metrics_server_version=0.8.0
 
 say() { echo "install-tools: $*"; }
 
@@ -62,7 +69,9 @@ usage() {
     echo "        promtool-$prometheus_version in $tools_dir/bin; and what node installs"
     echo "  node  the one-node cluster's Debian packages: ${node_packages[*]};"
     echo "        Kubernetes $kubernetes_version in $node_cache/kubernetes-v$kubernetes_version/bin;"
-    echo "        prometheus-$prometheus_version in $tools_dir/bin"
+    echo "        prometheus-$prometheus_version in $tools_dir/bin;"
+    echo "        coredns $coredns_version and metrics-server $metrics_server_version in"
+    echo "        $node_cache/<command>-v<version>/bin"
 }
 
 # apt-get install, quiet; on failure the end of apt's output goes to stderr.
@@ -182,6 +191,47 @@ install_kubernetes() {
     rmdir "$bin.partial"
 }
 
+# A node add-on's command ($1) at version $2, built from package $3 through the wrapper
+# module scripts/go/$1 as $node_cache/$1-v$2/bin/$1, when missing: static (no cgo), its
+# version stamped by the remaining arguments (`go build` flags). The binary is written
+# under a .partial name first, so an interrupted build leaves nothing taken as done.
+install_node_addon() {
+    local command=$1 version=$2 package=$3
+    shift 3
+    local target=$node_cache/$command-v$version/bin/$command
+    [ -x "$target" ] && return
+    command -v go >/dev/null \
+        || { say "go is needed to build $command $version; install Go >= 1.26" >&2; exit 3; }
+    say "building $command $version from the Go module proxy into ${target%/*}" \
+        "(a few minutes, once)"
+    mkdir -p "${target%/*}"
+    local started=$SECONDS
+    (cd "$(dirname "$0")/go/$command" \
+        && GOFLAGS=-mod=mod CGO_ENABLED=0 go build -trimpath -o "$target.partial" "$@" "$package") \
+        || { say "building $command $version failed" >&2; rm -f "$target.partial"; exit 3; }
+    mv "$target.partial" "$target"
+    say "built $command $version in $((SECONDS - started)) s"
+}
+
+# CoreDNS as upstream's Makefile builds it (its default `grpcnotrace` tag), the version
+# in `coredns -version` naming the module instead of a git commit.
+install_coredns() {
+    install_node_addon coredns "$coredns_version" github.com/coredns/coredns \
+        -tags grpcnotrace -ldflags "-s -w \
+        -X github.com/coredns/coredns/coremain.GitCommit=github.com/coredns/coredns@v$coredns_version"
+}
+
+# metrics-server as upstream's Makefile builds it: it reports client-go's version
+# variables (its /version and `--version`).
+install_metrics_server() {
+    local version=k8s.io/client-go/pkg/version
+    install_node_addon metrics-server "$metrics_server_version" \
+        sigs.k8s.io/metrics-server/cmd/metrics-server -ldflags "-s -w \
+        -X $version.gitVersion=v$metrics_server_version \
+        -X $version.gitCommit=sigs.k8s.io/metrics-server@v$metrics_server_version \
+        -X $version.gitTreeState=clean"
+}
+
 case "${1:-test}" in
 demo)
     install_debian_packages "${demo_packages[@]}"
@@ -194,17 +244,22 @@ test)
     install_upstream_prometheus_command promtool
     install_kubernetes
     install_upstream_prometheus_command prometheus
+    install_coredns
+    install_metrics_server
     say "ready: Debian packages; kubectl, checkov, promtool-$prometheus_version," \
         "prometheus-$prometheus_version in $tools_dir/bin;" \
-        "Kubernetes v$kubernetes_version in $node_cache/kubernetes-v$kubernetes_version/bin"
+        "Kubernetes v$kubernetes_version, coredns v$coredns_version and metrics-server" \
+        "v$metrics_server_version in $node_cache"
     ;;
 node)
     install_debian_packages "${node_packages[@]}"
     install_kubernetes
     install_upstream_prometheus_command prometheus
-    say "ready for the node: Debian packages; Kubernetes v$kubernetes_version in" \
-        "$node_cache/kubernetes-v$kubernetes_version/bin; prometheus-$prometheus_version in" \
-        "$tools_dir/bin"
+    install_coredns
+    install_metrics_server
+    say "ready for the node: Debian packages; Kubernetes v$kubernetes_version, coredns" \
+        "v$coredns_version and metrics-server v$metrics_server_version in $node_cache;" \
+        "prometheus-$prometheus_version in $tools_dir/bin"
     ;;
 -h | --help)
     usage

@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import addons
 import hostpaths
 import images
 import monitoring
@@ -60,11 +61,11 @@ SERVICE_ACCOUNT_TIMEOUT = 60
 def build(layout: Layout) -> list[images.Image]:
     """What `up` needs, made when missing: packages and binaries, then the images.
 
-    The images in this order: the sandbox, the app, then the monitoring stack's.
+    The images in this order: the sandbox, the app, the monitoring stack's, the add-ons'.
     """
     if not _tools_present(layout):
         say(
-            "installing the node's packages, Kubernetes and prometheus binaries "
+            "installing the node's packages, Kubernetes, prometheus and add-on binaries "
             "(scripts/install-tools.sh)"
         )
         layout.logs.mkdir(parents=True, exist_ok=True)
@@ -83,6 +84,7 @@ def build(layout: Layout) -> list[images.Image]:
         images.pause_image(layout),
         images.app_image(layout),
         *monitoring.monitoring_images(layout),
+        *addons.addon_images(layout),
     ]
 
 
@@ -106,8 +108,12 @@ def up(layout: Layout) -> None:
     healthy, not_healthy = state(parts)
     if not not_healthy and node_ready(KubeAPI(layout)):
         say("the node is already up")
-        images.import_images(layout, build(layout))
+        wanted = build(layout)
+        images.import_images(layout, wanted)
         write_admin_kubeconfig(layout)
+        api = KubeAPI(layout)
+        addons.apply(api, wanted)
+        addons.wait_ready(api, time.monotonic(), _alive(parts["kubelet"]))
         return
     if healthy or teardown.leftovers(layout):
         say("found a node not fully up (or its leftovers); taking it down first")
@@ -160,7 +166,10 @@ def _start(
     wait("etcd")
     start("kube-apiserver")
     wait("containerd")
-    images.import_images(layout, wanted)
+    # The sandbox's and the add-ons' images first: the first pods run them. The app's
+    # and the monitoring stack's load while the add-ons start, off the critical path.
+    first = [wanted[0], *(image for image in wanted if image.name in addons.IMAGE_NAMES)]
+    images.import_images(layout, first)
     wait("kube-apiserver")
     start("kube-controller-manager", "kube-scheduler", "kubelet", "kube-proxy")
     wait("kube-controller-manager", "kube-scheduler", "kubelet", "kube-proxy")
@@ -173,12 +182,17 @@ def _start(
         alive=_alive(kubelet),
     )
     say(f"node {NODE_NAME} is Ready ({time.monotonic() - started:.1f} s)")
+    # The add-ons bring their own ServiceAccounts: their pods start while the
+    # controllers make the default one.
+    addons.apply(api, wanted)
+    images.import_images(layout, [image for image in wanted if image not in first])
     wait_until(
         "the default ServiceAccount",
         lambda: api.ok("/api/v1/namespaces/default/serviceaccounts/default"),
         SERVICE_ACCOUNT_TIMEOUT,
         alive=_alive(parts["kube-controller-manager"]),
     )
+    addons.wait_ready(api, started, _alive(kubelet))
     say(f"the node is up ({time.monotonic() - started:.1f} s); app image {wanted[1].ref}")
 
 
@@ -263,7 +277,8 @@ def _proc_net_address(hex_address: str) -> ipaddress.IPv4Address | ipaddress.IPv
 def _tools_present(layout: Layout) -> bool:
     if not all(layout.kube_bin(name).exists() for name in KUBERNETES_COMMANDS):
         return False
-    if not layout.prometheus_binary.exists():
+    binaries = (layout.prometheus_binary, layout.coredns_binary, layout.metrics_server_binary)
+    if not all(binary.exists() for binary in binaries):
         return False
     try:
         for name in HOST_COMMANDS:

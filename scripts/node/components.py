@@ -24,8 +24,10 @@ from settings import (
     CNI_BIN_DIR,
     CNI_NETWORK,
     CONTROLLER_MANAGER_PORT,
+    DNS_SERVICE_IP,
     ETCD_CLIENT_PORT,
     ETCD_PEER_PORT,
+    HPA_SYNC_SECONDS,
     KUBE_PROXY_HEALTHZ_PORT,
     KUBE_PROXY_METRICS_PORT,
     KUBELET_HEALTHZ_PORT,
@@ -165,6 +167,12 @@ def components(layout: Layout) -> dict[str, Component]:
                     "--allocate-node-cidrs=false",
                     # Its default is under /usr/libexec, which it would create.
                     f"--flex-volume-plugin-dir={layout.state / 'volume-plugins'}",
+                    # The HPA's loop runs every 15 s by default: a demo at time scale 0.1
+                    # waits up to that long before scaling begins, against a metric that
+                    # metrics-server renews every 10 s. Every 5 s the HPA acts on a new
+                    # sample within about one resolution, and the added load (one GET of
+                    # pod metrics per HPA) is nothing on one node.
+                    f"--horizontal-pod-autoscaler-sync-period={HPA_SYNC_SECONDS}s",
                     "--profiling=false",
                 ],
             ),
@@ -229,7 +237,9 @@ def _containerd_config(layout: Layout, sandbox_image: str) -> str:
 
     restrict_oom_score_adj: without CAP_SYS_RESOURCE (as here) runc cannot give the
     pause container its oom_score_adj of -998 and the sandbox fails. Network namespaces
-    go under the state directory, not /run/netns.
+    go under the state directory, not /run/netns. enable_unprivileged_ports (containerd
+    2's default): any user may bind ports below 1024 in a pod's own network namespace,
+    so CoreDNS serves port 53 as nobody without capabilities.
     """
     root = layout.containerd_dir
     cri = '[plugins."io.containerd.grpc.v1.cri"'
@@ -257,6 +267,7 @@ disabled_plugins = [
 {cri}]
   sandbox_image = "{sandbox_image}"
   restrict_oom_score_adj = true
+  enable_unprivileged_ports = true
   netns_mounts_under_state_dir = true
   stream_server_address = "127.0.0.1"
   stream_server_port = "0"
@@ -333,6 +344,9 @@ def _kubelet_config(layout: Layout) -> dict[str, object]:
             "x509": {"clientCAFile": str(pki / "ca.crt")},
         },
         "authorization": {"mode": "Webhook"},
+        # Pods resolve names through the cluster DNS add-on (addons.py); CoreDNS itself
+        # (dnsPolicy Default) and host-network pods get this machine's resolv.conf.
+        "clusterDNS": [DNS_SERVICE_IP],
         "clusterDomain": CLUSTER_DOMAIN,
         "resolvConf": "/etc/resolv.conf",
         "podLogsDir": str(layout.state / "pod-logs"),

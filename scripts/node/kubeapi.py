@@ -1,4 +1,8 @@
-"""The few Kubernetes API calls the node script makes, over HTTPS with the admin cert."""
+"""The few Kubernetes API calls the node script makes, over HTTPS with the admin cert.
+
+Objects are written with server-side apply under the field manager FIELD_MANAGER, so
+applying the add-ons again (every `up`) changes only what the node's recipe changed.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +10,32 @@ import http.client
 import json
 import ssl
 from typing import Any
+from urllib.parse import quote
 
+from proc import NodeError
 from settings import APISERVER_PORT, NODE_IP, Layout
+
+FIELD_MANAGER = "sreshow-node"
+APPLY_PATCH = "application/apply-patch+yaml"  # JSON is YAML
+# The kinds the node applies, by their REST resource name (no discovery needed).
+RESOURCES = {
+    "APIService": "apiservices",
+    "ClusterRole": "clusterroles",
+    "ClusterRoleBinding": "clusterrolebindings",
+    "ConfigMap": "configmaps",
+    "Deployment": "deployments",
+    "RoleBinding": "rolebindings",
+    "Service": "services",
+    "ServiceAccount": "serviceaccounts",
+}
+
+
+def object_path(obj: dict[str, Any]) -> str:
+    """The REST path of an object (namespaced when its metadata names a namespace)."""
+    api_version, kind, meta = obj["apiVersion"], obj["kind"], obj["metadata"]
+    group = "/api/v1" if api_version == "v1" else f"/apis/{api_version}"
+    namespace = f"/namespaces/{meta['namespace']}" if meta.get("namespace") else ""
+    return f"{group}{namespace}/{RESOURCES[kind]}/{quote(meta['name'], safe=':')}"
 
 
 class KubeAPI:
@@ -27,7 +55,11 @@ class KubeAPI:
         return self._context
 
     def request(
-        self, method: str, path: str, body: dict[str, Any] | None = None
+        self,
+        method: str,
+        path: str,
+        body: dict[str, Any] | None = None,
+        content_type: str = "application/json",
     ) -> tuple[int, Any]:
         """(status, decoded JSON or text); OSError when the server cannot be reached."""
         connection = http.client.HTTPSConnection(
@@ -35,7 +67,7 @@ class KubeAPI:
         )
         try:
             payload = json.dumps(body).encode() if body is not None else None
-            headers = {"Content-Type": "application/json"} if payload else {}
+            headers = {"Content-Type": content_type} if payload else {}
             connection.request(method, path, body=payload, headers=headers)
             response = connection.getresponse()
             data = response.read().decode(errors="replace")
@@ -63,3 +95,19 @@ class KubeAPI:
         except OSError:
             return None
         return data if status == 200 else None
+
+    def apply(self, obj: dict[str, Any]) -> None:
+        """Create or update `obj` by server-side apply; NodeError naming it if refused."""
+        path = object_path(obj)
+        meta = obj["metadata"]
+        where = f"{meta['namespace']}/" if meta.get("namespace") else ""
+        what = f"{obj['kind']} {where}{meta['name']}"
+        try:
+            status, answer = self.request(
+                "PATCH", f"{path}?fieldManager={FIELD_MANAGER}&force=true", obj, APPLY_PATCH
+            )
+        except OSError as error:
+            raise NodeError(f"applying {what}: the API server did not answer: {error}") from error
+        if status not in (200, 201):
+            message = answer.get("message") if isinstance(answer, dict) else str(answer)[:200]
+            raise NodeError(f"applying {what}: the API server answered {status}: {message}")

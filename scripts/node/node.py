@@ -11,13 +11,17 @@
     python3 scripts/node/node.py down         delete the pods, stop the node, remove all
                                               it made, check that nothing is left
     python3 scripts/node/node.py check-clean  only that check
-    python3 scripts/node/node.py status       up or not; when up, last line: the kubeconfig
+    python3 scripts/node/node.py status       up or not, and whether cluster DNS and the
+                                              metrics API answer; when up, last line: the
+                                              kubeconfig
 
 Kubernetes v1.35.4 (built from the Go module proxy by scripts/install-tools.sh node)
 on Debian's etcd, containerd, runc and CNI plugins; the app image is built from a
 debootstrap root filesystem with umoci. `build` and `up` also build and load the
 monitoring stack's images (upstream Prometheus, Debian's Alertmanager and blackbox
-exporter) under the stable tags manifests/overlays/node names. Needs root. Progress goes
+exporter) under the stable tags manifests/overlays/node names, and its add-ons: CoreDNS
+(the kube-dns Service at 10.96.0.10) and metrics-server (metrics.k8s.io, what `kubectl
+top` and the HorizontalPodAutoscaler read), which `up` waits for. Needs root. Progress goes
 to stderr; stdout carries only the last lines above. Exit codes: 0 done, 1 failed (or
 leftovers found), 2 usage or not root.
 
@@ -36,6 +40,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import addons
 import cluster
 import images
 import teardown
@@ -115,12 +120,20 @@ def _status(layout: Layout) -> int:
     if not_healthy:
         print(f"partly up: {', '.join(not_healthy)} not running or not healthy")
         return 1
-    if not cluster.node_ready(KubeAPI(layout)):
+    api = KubeAPI(layout)
+    if not cluster.node_ready(api):
         print("up, but the node is not Ready")
         return 1
-    print("up")
+    problems = {
+        "cluster DNS": addons.dns_problem(api),
+        "metrics-server": addons.metrics_problem(api),
+    }
+    broken = [name for name, problem in problems.items() if problem]
+    print(f"up, but {' and '.join(broken)} not ready" if broken else "up")
+    for name, problem in problems.items():
+        print(f"{name}: {problem or 'ready'}")
     print(layout.kubeconfig)
-    return 0
+    return 1 if broken else 0
 
 
 def _report(left: list[str], clean_message: str) -> int:

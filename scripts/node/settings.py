@@ -3,7 +3,8 @@
 Two places, kept apart: the build cache (binaries and images, reused across runs and
 safe to share between checkouts) and the node directory (the running node's state,
 certificates and logs; what `down` clears, except the certificates and the logs). A
-third, the tools cache, is scripts/install-tools.sh's: upstream prometheus is built there.
+third, the tools cache, is scripts/install-tools.sh's: upstream prometheus is built there
+(the add-ons' binaries, like Kubernetes', are built into the build cache).
 """
 
 from __future__ import annotations
@@ -85,6 +86,21 @@ PROMETHEUS_IMAGE = "localhost/sreshow/prometheus"
 ALERTMANAGER_IMAGE = "localhost/sreshow/alertmanager"
 BLACKBOX_EXPORTER_IMAGE = "localhost/sreshow/blackbox-exporter"
 
+# The add-ons every real cluster has (addons.py), run as pods in kube-system: CoreDNS
+# (cluster DNS) and metrics-server (the resource metrics API the HorizontalPodAutoscaler
+# reads), both built from the Go module proxy by scripts/install-tools.sh (change the
+# versions there and in their wrapper modules under scripts/go together).
+ADDON_NAMESPACE = "kube-system"
+COREDNS_VERSION = "1.15.0"
+METRICS_SERVER_VERSION = "0.8.0"
+COREDNS_IMAGE = "localhost/sreshow/coredns"
+METRICS_SERVER_IMAGE = "localhost/sreshow/metrics-server"
+DNS_SERVICE_IP = "10.96.0.10"  # the kube-dns Service; the kubelet's clusterDNS
+# How often metrics-server scrapes the kubelet: the smallest it accepts.
+METRIC_RESOLUTION_SECONDS = 10
+# How often the HPA controller acts (kube-controller-manager; why: components.py).
+HPA_SYNC_SECONDS = 5
+
 REPO = Path(__file__).resolve().parents[2]
 SCRIPTS = Path(__file__).resolve().parent
 
@@ -130,6 +146,18 @@ class Layout:
     def prometheus_binary(self) -> Path:
         """Upstream prometheus, as scripts/install-tools.sh builds it."""
         return self.tools_dir / "bin" / f"prometheus-{PROMETHEUS_VERSION}"
+
+    @property
+    def coredns_binary(self) -> Path:
+        """CoreDNS, as scripts/install-tools.sh builds it."""
+        return self.cache_dir / f"coredns-v{COREDNS_VERSION}" / "bin" / "coredns"
+
+    @property
+    def metrics_server_binary(self) -> Path:
+        """metrics-server, as scripts/install-tools.sh builds it."""
+        return (
+            self.cache_dir / f"metrics-server-v{METRICS_SERVER_VERSION}" / "bin" / "metrics-server"
+        )
 
     # Kept across `down`: the certificates, the kubeconfigs and the last run's logs.
     @property

@@ -1,0 +1,8 @@
+//go:build tools
+
+// The command this module builds; the build tag keeps the import out of any binary.
+package tools
+
+import (
+	_ "github.com/coredns/coredns"
+)
