@@ -11,9 +11,10 @@ COPY constraints.txt pyproject.toml README.md ./
 COPY src ./src
 # The wheel carries the shipped scenarios (pyproject.toml: force-include).
 COPY scenarios ./scenarios
-# Only the app's runtime dependencies, at the locked versions; not the CLI's.
+# Only the app's runtime dependencies, at the locked versions; not the CLI's. httpx: the
+# notification sink (python -m sreshow.adapters.sink) runs this image too and relays.
 RUN /opt/venv/bin/pip install --constraint constraints.txt \
-        fastapi uvicorn uvloop httptools prometheus-client pydantic \
+        fastapi uvicorn uvloop httptools prometheus-client pydantic httpx \
     && /opt/venv/bin/pip install --no-deps .
 
 FROM ${PYTHON_IMAGE}

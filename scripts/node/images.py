@@ -39,7 +39,16 @@ from settings import (
 )
 
 # The app's runtime dependencies, as in the Dockerfile; their versions from constraints.txt.
-APP_DEPENDENCIES = ("fastapi", "uvicorn", "uvloop", "httptools", "prometheus-client", "pydantic")
+# httpx: the notification sink (same image) relays to the user's Slack webhook.
+APP_DEPENDENCIES = (
+    "fastapi",
+    "uvicorn",
+    "uvloop",
+    "httptools",
+    "prometheus-client",
+    "pydantic",
+    "httpx",
+)
 APP_INPUTS = ("pyproject.toml", "constraints.txt", "README.md", "src", "scenarios")
 APP_ENV = (
     "PATH=/opt/venv/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",

@@ -82,6 +82,9 @@ class Platform(Metrics, Alerts, Protocol):
 
     name: str
     time_scale: float
+    # What the platform's own clocks add to a wait whatever the time scale (a cluster's
+    # metrics pipeline, say): every wait of a run is given this much more.
+    unscaled_wait_seconds: float
     app_url: str
 
     def snapshot(self) -> Snapshot:

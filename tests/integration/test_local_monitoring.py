@@ -36,8 +36,8 @@ from sreshow.adapters.local.monitoring import (
     write_targets,
 )
 from sreshow.adapters.local.processes import ChildProcess, free_port, start_process, wait_for_http
-from sreshow.adapters.local.sink import NotificationSink, read_notifications
 from sreshow.adapters.manifests import monitoring_files
+from sreshow.adapters.sink import NotificationSink, read_notifications
 from sreshow.core.durations import parse_duration
 from sreshow.core.notifications import Notification
 from sreshow.core.timescale import scale_monitoring

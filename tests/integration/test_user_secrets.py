@@ -18,7 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from sreshow.adapters.local.sink import NotificationSink, read_notifications
+from sreshow.adapters.sink import NotificationSink, read_notifications
 from tests.integration.localstack import LocalStack, running_stack, sreshow, stack_processes
 
 pytestmark = pytest.mark.integration

@@ -10,12 +10,14 @@ network namespaces and bridge the node creates on this machine.
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import os
 import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -26,6 +28,19 @@ NODE_SCRIPT = ROOT / "scripts" / "node" / "node.py"
 NODE_OVERLAY = ROOT / "manifests" / "overlays" / "node"  # the monitoring images built there
 NODE_UP_SECONDS = 900  # a cold build of the binaries and images included
 NODE_DOWN_SECONDS = 180
+
+
+def node_settings() -> ModuleType:
+    """scripts/node/settings.py: how the node is configured (its clocks among them)."""
+    spec = importlib.util.spec_from_file_location(
+        "node_settings", NODE_SCRIPT.parent / "settings.py"
+    )
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
 
 
 @dataclass(frozen=True)

@@ -88,6 +88,7 @@ class FakePlatform:
     """Replicas, revisions, faults, alerts and notifications in memory."""
 
     name = "fake"
+    unscaled_wait_seconds = 0.0
     app_url = "http://127.0.0.1:9"
 
     def __init__(

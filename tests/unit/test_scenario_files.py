@@ -665,6 +665,17 @@ def test_at_time_scale_1_a_step_reads_as_written_unless_a_bound_was_raised() -> 
     )
 
 
+def test_a_platform_whose_clocks_do_not_scale_gives_every_wait_that_much_more() -> None:
+    clock = RunClock(time_scale=0.1, min_wait=10, unscaled=45)
+    step = parse_step("wait_for: {autoscaler_desired_at_least: 4, within: 3m}")
+
+    assert clock.bound(180) == 18 + 45
+    assert describe_step(step, clock) == (
+        "wait until the autoscaler wants at least 4 replicas "
+        "(within 3m, 18 s at time scale 0.1 + 45 s for the platform's own clocks)"
+    )
+
+
 def test_every_step_kind_has_its_own_words() -> None:
     assert set(EXAMPLE_STEPS) == set(STEP_KINDS)
     lines = [describe_step(parse_step(text)) for text in EXAMPLE_STEPS.values()]

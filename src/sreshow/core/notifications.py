@@ -93,7 +93,7 @@ class Notification:
     alerts: tuple[str, ...]
     text: str
     payload: Any = field(compare=False, hash=False)  # the body as it came, decoded
-    delivered_to: str = "local sink"  # or "slack": the user's webhook took it
+    delivered_to: str = "local sink"  # or "cluster sink", or "slack": the user's webhook took it
     error: str = ""  # why the user's webhook refused it (then it was not delivered)
 
     @property

@@ -5,7 +5,8 @@ and the runner's narration all say a step the same way. Durations are shown as
 written (real time); given the run's `RunClock`, a step also says what the run makes
 of a duration when that differs: `sleep 20s (2 s at time scale 0.1)`, `wait until
 every replica is ready (within 1m, 10 s at time scale 0.1)` — a wait's bound is
-scaled but never shorter than the clock's `min_wait`.
+scaled, plus what the platform's own clocks add whatever the scale (`unscaled`), and
+never shorter than the clock's `min_wait`.
 """
 
 from __future__ import annotations
@@ -27,13 +28,14 @@ class RunClock:
 
     time_scale: float = 1.0
     min_wait: float = 0.0  # no wait is bounded shorter: processes and rules take real time
+    unscaled: float = 0.0  # added to every wait: the platform's clocks that do not scale
 
     def scaled(self, seconds: float) -> float:
         return seconds * self.time_scale
 
     def bound(self, seconds: float) -> float:
         """How long a wait written as `seconds` may take."""
-        return max(self.scaled(seconds), self.min_wait)
+        return max(self.scaled(seconds) + self.unscaled, self.min_wait)
 
 
 def duration(seconds: float) -> str:
@@ -63,6 +65,12 @@ def _within(seconds: float, clock: RunClock | None) -> str:
     """`within 3m`, or `within 3m, 18 s at time scale 0.1`: the bound the wait is given."""
     if clock is None or clock.bound(seconds) == seconds:
         return f"within {duration(seconds)}"
+    if clock.unscaled and clock.bound(seconds) > clock.min_wait:
+        scaled = format_seconds(clock.scaled(seconds))
+        return (
+            f"within {duration(seconds)}, {scaled} at time scale {clock.time_scale:g} "
+            f"+ {format_seconds(clock.unscaled)} for the platform's own clocks"
+        )
     return f"within {duration(seconds)}, {_at_scale(clock.bound(seconds), clock)}"
 
 

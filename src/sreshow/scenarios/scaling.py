@@ -33,7 +33,9 @@ def autoscaler_change(previous: Snapshot | None, current: Snapshot) -> Autoscale
         return None
     return AutoscalerChange(
         at=after.last_scale_at,
-        previous=previous.desired,
+        # The autoscaler's own count before: on a cluster the Deployment may already show
+        # the new one (the HPA scales it, then writes its status).
+        previous=before.desired if before is not None else previous.desired,
         desired=after.desired,
         reason=after.last_event_reason or "",
     )

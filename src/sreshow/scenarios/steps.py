@@ -2,9 +2,10 @@
 
 A step either acts (and records what it did on the timeline) or waits for something
 the observer sees. Every wait has a bound: the duration the file gives, scaled by the
-stack's time scale, but never less than `MIN_WAIT_SECONDS` — a process start, a scrape
-or a rule evaluation takes real time whatever the scale. A wait's note says how long it
-took, and at a time scale other than 1 what that is in real time.
+stack's time scale, plus what the platform's own clocks add whatever the scale
+(`Platform.unscaled_wait_seconds`), but never less than `MIN_WAIT_SECONDS` — a process
+start, a scrape or a rule evaluation takes real time whatever the scale. A wait's note
+says how long it took, and at a time scale other than 1 what that is in real time.
 """
 
 from __future__ import annotations
@@ -56,7 +57,7 @@ class StepContext:
 
     @property
     def clock(self) -> RunClock:
-        return RunClock(self.time_scale, MIN_WAIT_SECONDS)
+        return RunClock(self.time_scale, MIN_WAIT_SECONDS, self.platform.unscaled_wait_seconds)
 
     def scaled(self, seconds: float) -> float:
         return self.clock.scaled(seconds)

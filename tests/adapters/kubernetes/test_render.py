@@ -17,11 +17,17 @@ from sreshow.adapters.manifests import MANIFESTS_DIR
 from sreshow.errors import UsageError
 
 
-def app_container(objects: Any) -> dict[str, Any]:
-    deployment = next(
-        o for o in objects if (o["kind"], o["metadata"]["name"]) == ("Deployment", APP_NAME)
+def deployment(objects: Any, name: str) -> dict[str, Any]:
+    found: dict[str, Any] = next(
+        o for o in objects if (o["kind"], o["metadata"]["name"]) == ("Deployment", name)
     )
-    container: dict[str, Any] = deployment["spec"]["template"]["spec"]["containers"][0]
+    return found
+
+
+def app_container(objects: Any) -> dict[str, Any]:
+    container: dict[str, Any] = deployment(objects, APP_NAME)["spec"]["template"]["spec"][
+        "containers"
+    ][0]
     return container
 
 
@@ -90,17 +96,20 @@ def test_the_hpa_behaviour_is_scaled_too() -> None:
     )
 
 
-def test_image_runs_another_app_image_and_nothing_else_changes() -> None:
+def test_image_runs_another_app_image_in_the_app_and_the_sink_and_nothing_else_changes() -> None:
     shipped = render(1.0)
     local = render(1.0, image="localhost/sreshow/sre-app:abc123")
 
     assert app_container(local.objects)["image"] == "localhost/sreshow/sre-app:abc123"
     assert app_container(shipped.objects)["image"].startswith("ghcr.io/sreshow/sre-app:")
-    others = [
-        o for o in local.objects if (o["kind"], o["metadata"]["name"]) != ("Deployment", APP_NAME)
+    (sink,) = deployment(local.objects, "notification-sink")["spec"]["template"]["spec"][
+        "containers"
     ]
+    assert sink["image"] == "localhost/sreshow/sre-app:abc123"
+    rewritten = {("Deployment", APP_NAME), ("Deployment", "notification-sink")}
+    others = [o for o in local.objects if (o["kind"], o["metadata"]["name"]) not in rewritten]
     assert others == [
-        o for o in shipped.objects if (o["kind"], o["metadata"]["name"]) != ("Deployment", APP_NAME)
+        o for o in shipped.objects if (o["kind"], o["metadata"]["name"]) not in rewritten
     ]
 
 

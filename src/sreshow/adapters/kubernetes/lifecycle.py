@@ -4,8 +4,9 @@
 whose name looks like production unless allowed, says which cluster, context and
 namespaces it will change and asks (unless `--yes`) before the first change; then it
 records the context with the stack, makes the Secrets that are missing (the admin
-token, Grafana's admin password — never admin/admin — and the Slack webhook as a
-Secret when the user gives one), applies the rendered manifests server-side as field
+token, Grafana's admin password — never admin/admin —, the notification sink's secret
+path and the user's Slack webhook when given, and Alertmanager's webhook URL: the
+sink's), applies the rendered manifests server-side as field
 manager `sreshow`, prunes what it labelled once and no longer renders, and waits on
 the watch cache until the app and the monitoring it needs are ready.
 `down` deletes the namespaces and cluster-scoped objects sreshow made and waits until
@@ -15,6 +16,7 @@ they are gone; safe twice.
 from __future__ import annotations
 
 import base64
+import contextlib
 import re
 import secrets
 import time
@@ -31,6 +33,7 @@ from sreshow.adapters.kubernetes.platform import (
     AppView,
     KubernetesPlatform,
     app_url,
+    sink_notifications,
 )
 from sreshow.adapters.kubernetes.proxy import PROXIED_BASE_URL, ProxyTransport, service_proxy_path
 from sreshow.adapters.kubernetes.record import (
@@ -45,6 +48,8 @@ from sreshow.adapters.kubernetes.render import (
     APP_NAMESPACE,
     GRAFANA_SECRET,
     MONITORING_NAMESPACE,
+    SINK_SECRET,
+    SINK_SERVICE,
     SLACK_SECRET,
     render,
 )
@@ -56,6 +61,7 @@ from sreshow.adapters.kubernetes.resources import (
 )
 from sreshow.adapters.manifests import MANIFESTS_DIR
 from sreshow.adapters.prometheus import PrometheusClient
+from sreshow.adapters.sink import PATH_KEY, RELAY_KEY, webhook_path
 from sreshow.adapters.stack_metrics import with_prometheus
 from sreshow.adapters.startup import POD_JOB, unscraped, unsettled_rules
 from sreshow.core.revisions import RolloutState
@@ -65,9 +71,16 @@ from sreshow.settings import Settings
 from sreshow.stack_status import ReplicaStatus, StackStatus
 
 NAMESPACES = (APP_NAMESPACE, MONITORING_NAMESPACE)
-# What a scenario needs ready before it starts; Grafana only draws (it is shown, not
-# waited for: a cluster without its image still runs the show).
-AWAITED = ((APP_NAMESPACE, APP_NAME), (MONITORING_NAMESPACE, "prometheus"))
+# What a scenario needs ready before it starts: the app, what detects (Prometheus, the
+# blackbox probes) and what notifies (Alertmanager, the sink). Grafana only draws (it is
+# shown, not waited for: a cluster without its image still runs the show).
+AWAITED = (
+    (APP_NAMESPACE, APP_NAME),
+    (MONITORING_NAMESPACE, "prometheus"),
+    (MONITORING_NAMESPACE, "blackbox-exporter"),
+    (MONITORING_NAMESPACE, "alertmanager"),
+    (MONITORING_NAMESPACE, SINK_SERVICE[0]),
+)
 # Images are pulled on a real cluster: minutes on a slow link, whatever the time scale.
 UP_TIMEOUT_SECONDS = 300.0
 DOWN_TIMEOUT_SECONDS = 120.0
@@ -272,6 +285,8 @@ class KubernetesLifecycle:
         cache.load()  # one list of each, no watch: a status is a moment
         status = _cached_status(AppView(cache), cache, record)
         status = replace(status, endpoints={"app": app_url(api)} | dict(status.endpoints))
+        with contextlib.suppress(PlatformError):  # a status without them still tells a lot
+            status = replace(status, notifications=tuple(sink_notifications(api)[-5:]))
         prometheus = _prometheus_client(api, timeout=5.0)
         try:
             return with_prometheus(status, prometheus)
@@ -411,20 +426,25 @@ def _secrets(api: KubeApi, options: UpOptions) -> list[dict[str, Any]]:
     grafana = _existing(api, MONITORING_NAMESPACE, GRAFANA_SECRET, "password")
     made = [
         _secret(
-            APP_NAMESPACE, ADMIN_SECRET, "token", admin or secrets.token_hex(ADMIN_TOKEN_BYTES)
+            APP_NAMESPACE, ADMIN_SECRET, {"token": admin or secrets.token_hex(ADMIN_TOKEN_BYTES)}
         ),
         _secret(
             MONITORING_NAMESPACE,
             GRAFANA_SECRET,
-            "password",
-            grafana or secrets.token_urlsafe(GRAFANA_PASSWORD_BYTES),
+            {"password": grafana or secrets.token_urlsafe(GRAFANA_PASSWORD_BYTES)},
         ),
     ]
-    if options.slack_webhook_url:
-        made.append(
-            _secret(MONITORING_NAMESPACE, SLACK_SECRET, "webhook-url", options.slack_webhook_url)
-        )
-    return made
+    path = _existing(api, MONITORING_NAMESPACE, SINK_SECRET, PATH_KEY) or webhook_path()
+    sink = {PATH_KEY: path} | (
+        {RELAY_KEY: options.slack_webhook_url} if options.slack_webhook_url else {}
+    )
+    name, port = SINK_SERVICE
+    sink_url = f"http://{name}.{MONITORING_NAMESPACE}.svc:{port}{path}"
+    return [
+        *made,
+        _secret(MONITORING_NAMESPACE, SINK_SECRET, sink),
+        _secret(MONITORING_NAMESPACE, SLACK_SECRET, {"webhook-url": sink_url}),
+    ]
 
 
 def _existing(api: KubeApi, namespace: str, name: str, key: str) -> str | None:
@@ -436,7 +456,7 @@ def _existing(api: KubeApi, namespace: str, name: str, key: str) -> str | None:
     return base64.b64decode(value).decode("utf-8") if value else None
 
 
-def _secret(namespace: str, name: str, key: str, value: str) -> dict[str, Any]:
+def _secret(namespace: str, name: str, values: Mapping[str, str]) -> dict[str, Any]:
     return {
         "apiVersion": "v1",
         "kind": "Secret",
@@ -446,7 +466,10 @@ def _secret(namespace: str, name: str, key: str, value: str) -> dict[str, Any]:
             "labels": {MANAGED_BY_LABEL: MANAGED_BY},
         },
         "type": "Opaque",
-        "data": {key: base64.b64encode(value.encode("utf-8")).decode("ascii")},
+        "data": {
+            key: base64.b64encode(value.encode("utf-8")).decode("ascii")
+            for key, value in values.items()
+        },
     }
 
 

@@ -17,6 +17,7 @@ the next snapshot already tells it.
 from __future__ import annotations
 
 import base64
+import json
 import secrets
 import time
 from collections.abc import Callable, Sequence
@@ -39,9 +40,12 @@ from sreshow.adapters.kubernetes.render import (
     APP_NAME,
     APP_NAMESPACE,
     MONITORING_NAMESPACE,
+    SINK_SECRET,
+    SINK_SERVICE,
 )
 from sreshow.adapters.kubernetes.resources import KINDS
 from sreshow.adapters.prometheus import PrometheusClient
+from sreshow.adapters.sink import PATH_KEY, notifications_from_records
 from sreshow.core.notifications import Notification
 from sreshow.errors import PlatformError, UsageError
 from sreshow.ports import AlertView, FaultPatch, Snapshot
@@ -57,6 +61,12 @@ CHANGE_CAUSE = "kubernetes.io/change-cause"
 # read within this long is answered from the last one, so a scenario that watches its
 # alerts costs a shared cluster at most 30 requests a minute per thing it watches.
 MONITORING_REFRESH_SECONDS = 2.0
+
+# What a cluster's own clocks add to a wait whatever the time scale: the HPA sees a change
+# of CPU only once metrics-server has scraped the kubelets twice since (every 15 s in
+# upstream's manifest; 10 s, its smallest, on the test node) and then at its own next
+# sync (every 15 s by default; 5 s on the test node): 2 x 15 + 15 s on a stock cluster.
+UNSCALED_WAIT_SECONDS = 45.0
 
 APP_WATCHES = {
     "deployment": WatchSpec(
@@ -139,6 +149,7 @@ class KubernetesPlatform:
     """A running stack on the cluster `api` connects to; see the module doc."""
 
     name = "kubernetes"
+    unscaled_wait_seconds = UNSCALED_WAIT_SECONDS
 
     def __init__(self, api: KubeApi, record: StackRecord, admin_token: str | None) -> None:
         self.time_scale = record.time_scale
@@ -160,6 +171,7 @@ class KubernetesPlatform:
             transport=ProxyTransport(api, service_proxy_path(MONITORING_NAMESPACE, *PROMETHEUS)),
         )
         self._monitoring = Throttle(MONITORING_REFRESH_SECONDS)
+        self._sink_path: str | None = None
         self.closed = False
         try:
             self._cache.start()
@@ -191,9 +203,14 @@ class KubernetesPlatform:
         return [AlertView(rule.name, rule.state) for rule in rules]
 
     def notifications(self) -> list[Notification]:
-        """Deliveries are not observed on a cluster yet: Alertmanager posts to the Slack
-        webhook, whose answers only Alertmanager sees."""
-        return []
+        """Those delivered: the notification sink's records (adapters/sink.py), read at
+        its secret path through the service proxy."""
+        return self._monitoring.read("notifications", self._delivered)
+
+    def _delivered(self) -> list[Notification]:
+        if self._sink_path is None:
+            self._sink_path = read_secret(api=self._api, name=SINK_SECRET, key=PATH_KEY)
+        return [n for n in sink_notifications(self._api, self._sink_path) if n.delivered]
 
     def query(self, expr: str) -> float | None:
         return self._monitoring.read(f"query {expr}", lambda: self._prometheus.scalar(expr))
@@ -350,16 +367,47 @@ def rollback_target(
     return found
 
 
+def sink_notifications(api: KubeApi, sink_path: str | None = None) -> list[Notification]:
+    """What the notification sink received (adapters/sink.py), oldest first, read at its
+    secret path (from its Secret when not given) through the service proxy."""
+    path = sink_path or read_secret(api=api, name=SINK_SECRET, key=PATH_KEY)
+    status, answer = api.proxy(
+        "GET", service_proxy_path(MONITORING_NAMESPACE, *SINK_SERVICE) + path
+    )
+    if status != 200:
+        raise PlatformError(
+            f"the notification sink answered {status} (`kubectl -n {MONITORING_NAMESPACE} "
+            "get pods` shows it); its deliveries cannot be read"
+        )
+    try:
+        records = json.loads(answer)["notifications"]
+    except (ValueError, KeyError, TypeError) as e:
+        raise PlatformError(
+            "the notification sink answered something other than its records"
+        ) from e
+    return notifications_from_records(records)
+
+
 def read_admin_token(api: KubeApi) -> str:
     """The stack's admin token, from its Secret."""
+    return read_secret(api=api, name=ADMIN_SECRET, key="token", namespace=APP_NAMESPACE)
+
+
+def read_secret(*, api: KubeApi, name: str, key: str, namespace: str = MONITORING_NAMESPACE) -> str:
+    """One value of one of the stack's Secrets (never printed)."""
     try:
-        secret = api.get(KINDS["Secret"].path(ADMIN_SECRET, APP_NAMESPACE))
+        secret = api.get(KINDS["Secret"].path(name, namespace))
     except NotFound as e:
         raise PlatformError(
-            f"Secret {APP_NAMESPACE}/{ADMIN_SECRET} is missing: the stack is not whole; "
-            "run `sreshow up` again"
+            f"Secret {namespace}/{name} is missing: the stack is not whole; run `sreshow up` again"
         ) from e
-    return base64.b64decode(secret["data"]["token"]).decode("utf-8").strip()
+    value = (secret.get("data") or {}).get(key)
+    if not value:
+        raise PlatformError(
+            f"Secret {namespace}/{name} has no {key}: the stack is not whole; "
+            "run `sreshow up` again"
+        )
+    return base64.b64decode(value).decode("utf-8").strip()
 
 
 def app_url(api: KubeApi) -> str:

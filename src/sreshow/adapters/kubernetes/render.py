@@ -9,7 +9,8 @@ Then it does what `kubectl apply -k` cannot:
   behaviour through `core.timescale` (a changed file gives its ConfigMap a new hash
   suffix, as kustomize would, and the references follow), the app's probes, progress
   deadline, shutdown and drain in whole seconds (what the API takes), never below 1 s;
-- runs another app image when asked (`--image`, e.g. one built on the cluster's node);
+- runs another app image when asked (`--image`, e.g. one built on the cluster's node), in
+  the app and in the notification sink, which runs the app's image too;
 - labels every object `app.kubernetes.io/managed-by: sreshow`, so `up` can prune what
   it no longer renders and `down` finds everything it made.
 """
@@ -42,7 +43,9 @@ APP_NAME = "sre-app"
 MONITORING_NAMESPACE = "monitoring"
 ADMIN_SECRET = "sre-app-admin"  # noqa: S105 (a name); key `token`: the fault admin API's bearer token
 GRAFANA_SECRET = "grafana-admin"  # noqa: S105 (a name); key `password`
-SLACK_SECRET = "alertmanager-slack"  # noqa: S105 (a name); key `webhook-url`, only when the user gives one
+SLACK_SECRET = "alertmanager-slack"  # noqa: S105 (a name); key `webhook-url`: the sink's URL
+SINK_SECRET = "notification-sink"  # noqa: S105 (a name); keys `path`, `relay-url` (adapters/sink.py)
+SINK_SERVICE = ("notification-sink", 8080)  # in the monitoring namespace
 HPA_FILE = "hpa.yaml"
 # What render() reads of a kustomization.yaml; any other field is refused by name.
 KUSTOMIZE_FIELDS = frozenset(
@@ -85,7 +88,7 @@ def render(
         raise UsageError(f"{manifests_dir}: no Deployment {APP_NAME}; restore it from git")
     _scale_pod_clocks(app, time_scale)
     if image is not None:
-        _app_container(app)["image"] = image
+        _run_app_image(objects, _app_container(app)["image"], image)
     objects.sort(key=lambda o: APPLY_ORDER.index(o["kind"]))
     return Rendered(tuple(objects), tuple(clamps))
 
@@ -233,6 +236,16 @@ def _scale_pod_clocks(deployment: dict[str, Any], factor: float) -> None:
 def _seconds(value: Any, factor: float, minimum: int = 1) -> int:
     """Whole seconds `value * factor`, rounded up (never shorter than scaled), >= minimum."""
     return max(minimum, math.ceil(float(value) * factor - 1e-9))
+
+
+def _run_app_image(objects: list[dict[str, Any]], shipped: str, image: str) -> None:
+    """Every container that runs the app's shipped image (the app, the notification
+    sink) runs `image` instead."""
+    for obj in objects:
+        if obj["kind"] == "Deployment":
+            for container in obj["spec"]["template"]["spec"]["containers"]:
+                if container.get("image") == shipped:
+                    container["image"] = image
 
 
 def _app_container(deployment: Mapping[str, Any]) -> dict[str, Any]:

@@ -19,10 +19,10 @@ import httpx
 from demo_app.config import ENV_ADMIN_TOKEN, ENV_ADMIN_TOKEN_FILE
 from sreshow.adapters.local import lifecycle as local
 from sreshow.adapters.local.control import ControlClient
-from sreshow.adapters.local.sink import read_notifications
 from sreshow.adapters.local.state import StackDir
 from sreshow.adapters.local.status import autoscaler_of, rollout_of
 from sreshow.adapters.prometheus import PrometheusClient
+from sreshow.adapters.sink import read_notifications
 from sreshow.core.notifications import Notification
 from sreshow.errors import PlatformError, UsageError
 from sreshow.ports import AlertView, FaultPatch, ReplicaView, Snapshot
@@ -34,6 +34,7 @@ class LocalPlatform:
     """A running local stack, found through its state directory."""
 
     name = "local"
+    unscaled_wait_seconds = 0.0  # every clock of the stack is scaled
 
     def __init__(self, state_dir: Path, admin_token: str | None = None) -> None:
         """`admin_token`: the user's (SRESHOW_ADMIN_TOKEN), which must be the stack's."""

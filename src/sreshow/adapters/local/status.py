@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from sreshow.adapters.local.sink import read_notifications
 from sreshow.adapters.local.state import StackDir, StackRecord
 from sreshow.adapters.prometheus import PrometheusClient
+from sreshow.adapters.sink import read_notifications
 from sreshow.adapters.stack_metrics import with_prometheus
 from sreshow.core.panels import graph_url
 from sreshow.core.revisions import RolloutStatus

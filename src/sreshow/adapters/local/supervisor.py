@@ -49,13 +49,13 @@ from sreshow.adapters.local.kubelet import Kubelet
 from sreshow.adapters.local.monitoring import MonitoringStack, pod_scrape_sources, write_targets
 from sreshow.adapters.local.processes import LOCALHOST, free_port, port_in_use
 from sreshow.adapters.local.replicas import ReleaseSpec, Replica, start_replica
-from sreshow.adapters.local.sink import NotificationSink
 from sreshow.adapters.local.state import (
     ReplicaRecord,
     RevisionRecord,
     StackDir,
     StackRecord,
 )
+from sreshow.adapters.sink import NotificationSink
 from sreshow.adapters.startup import StartupWatch
 from sreshow.core import reconcile as rs
 from sreshow.core.cpu import MonitoringSource
