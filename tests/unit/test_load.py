@@ -7,6 +7,7 @@ import threading
 import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import ClassVar
 
 import pytest
 
@@ -15,7 +16,11 @@ from sreshow.scenarios.load import ThreadedLoad
 
 
 class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keeps a connection open unless the client closes it
+    client_ports: ClassVar[list[int]] = []
+
     def do_GET(self) -> None:
+        self.client_ports.append(self.client_address[1])
         if self.path == "/slow":
             time.sleep(0.5)
         code = 500 if self.path == "/fail" else 200
@@ -58,6 +63,17 @@ def test_it_keeps_the_rate_and_counts_good_answers(server: str) -> None:
     assert stats.ok == stats.sent
     assert stats.bad == stats.skipped == 0
     assert not load.running
+
+
+def test_each_request_comes_on_a_connection_of_its_own(server: str) -> None:
+    # As from many users: a Service that balances connections (kube-proxy) spreads them.
+    _Handler.client_ports.clear()
+    load = ThreadedLoad()
+
+    run(load, server, "/ok", rps=20, seconds=1.0)
+
+    assert load.stats().ok >= 10
+    assert len(set(_Handler.client_ports)) == len(_Handler.client_ports)
 
 
 def test_5xx_answers_are_bad_and_show_in_the_window(server: str) -> None:

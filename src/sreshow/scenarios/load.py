@@ -58,10 +58,13 @@ class ThreadedLoad:
         self.stop()
         limit = min(duration or MAX_DURATION_SECONDS, MAX_DURATION_SECONDS)
         self._stop.clear()
+        # No connection is kept: each request arrives on its own, as from the many users
+        # the load stands for. A cluster's Service balances connections (kube-proxy), not
+        # requests: over a kept connection every request would reach the same pod.
         self._http = httpx.Client(
             base_url=url,
             timeout=REQUEST_TIMEOUT_SECONDS,
-            limits=httpx.Limits(max_connections=self._clients, max_keepalive_connections=16),
+            limits=httpx.Limits(max_connections=self._clients, max_keepalive_connections=0),
         )
         self._pool = ThreadPoolExecutor(self._clients, thread_name_prefix="load")
         self._thread = threading.Thread(
