@@ -8,9 +8,9 @@ In one command, on one node (as root):
 - API requests per minute from the API server's own `apiserver_request_total`, over
   windows of the same length: the stack with nobody looking (the baseline, before and
   after), a scenario that waits (steady load, then a long sleep: sreshow's watches,
-  snapshots and Prometheus reads), and `kubectl get pods` every 2 s (what a user's
-  watch loop costs). Each counted on the series it makes (SRESHOW_SERIES,
-  KUBECTL_SERIES), over what those series show in the baseline;
+  snapshots, its reads of Prometheus and of the notification sink), and `kubectl get
+  pods` every 2 s (what a user's watch loop costs). Each counted on the series it
+  makes (SRESHOW_SERIES, KUBECTL_SERIES), over what those series show in the baseline;
 - one replica evicted until every replica is ready again (kill → ready);
 - then `sreshow down`. The node is left as found (up, or down again).
 
