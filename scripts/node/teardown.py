@@ -42,6 +42,7 @@ SYSCTLS = (
     "net/ipv4/conf/all/route_localnet",
     "net/bridge/bridge-nf-call-iptables",
     "net/bridge/bridge-nf-call-ip6tables",
+    "net/netfilter/nf_conntrack_tcp_timeout_syn_sent",  # set by up (cluster.py)
 )
 # Stop order: controllers first (nothing recreates the pods `down` deletes), then the
 # node, then its runtime, then the API server and its store.

@@ -7,6 +7,7 @@ stack left as it was found."""
 from __future__ import annotations
 
 import json
+import math
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -51,18 +52,23 @@ def status(stack: KubeStack) -> dict[str, Any]:
 
 
 def wait_for_scale_in(stack: KubeStack, peak: int, to: int) -> None:
-    """The HPA brings `peak` replicas back to `to` by itself: its scale-down window, then
-    one replica per policy period (manifests/app/hpa.yaml, scaled), plus two of the
-    controller's syncs and a metrics-server resolution; 25% on top for a busy machine."""
+    """The HPA brings `peak` replicas back to `to` by itself. Its CPU falls once
+    metrics-server has scraped twice since the load stopped and the HPA has synced; then
+    its scale-down window (manifests/app/hpa.yaml, scaled) holds the last high
+    recommendation; then it removes one replica per policy period, each at the first
+    sync after the period; one more sync to see the last. 25% on top for a busy machine."""
     hpa = render(TIME_SCALE).find("HorizontalPodAutoscaler", APP_NAME)
     down = hpa["spec"]["behavior"]["scaleDown"]
     period = max(policy["periodSeconds"] for policy in down["policies"])
     node = node_settings()
+    sync = node.HPA_SYNC_SECONDS
+    step = math.ceil(period / sync) * sync
     within = 1.25 * (
-        down["stabilizationWindowSeconds"]
-        + (peak - to) * period
-        + 2 * node.HPA_SYNC_SECONDS
-        + node.METRIC_RESOLUTION_SECONDS
+        2 * node.METRIC_RESOLUTION_SECONDS
+        + sync
+        + down["stabilizationWindowSeconds"]
+        + (peak - to) * step
+        + sync
     )
     deadline = time.monotonic() + within
     while (desired := status(stack)["desired_replicas"]) != to:
