@@ -33,8 +33,8 @@ SECRET_VARIABLES = (
 
 ENVIRONMENT_HELP = {
     ENV_STATE_DIR: "where stacks and runs are kept (default $XDG_STATE_HOME/sreshow)",
-    ENV_SLACK_WEBHOOK_URL: "a Slack incoming-webhook URL the stack's alerts are posted to "
-    "(default: the built-in local sink)",
+    ENV_SLACK_WEBHOOK_URL: "a Slack incoming-webhook URL the stack's alerts are relayed to "
+    "(default: sreshow's notification sink answers as Slack would)",
     ENV_SLACK_WEBHOOK_URL_FILE: "a file holding that URL (keep it 0600)",
     ENV_ADMIN_TOKEN: "the fault admin API's token the stack uses (default: generated)",
     ENV_ADMIN_TOKEN_FILE: "a file holding that token (keep it 0600)",
