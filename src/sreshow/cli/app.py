@@ -10,7 +10,7 @@ import typer
 
 from sreshow import __version__
 from sreshow.cli.application import Application
-from sreshow.cli.commands import scenario, stack
+from sreshow.cli.commands import drill, scenario, stack
 from sreshow.errors import ExitCode, SreshowError
 from sreshow.settings import ENVIRONMENT_HELP, Settings
 
@@ -46,6 +46,7 @@ def _root(
 
 stack.register(app)
 scenario.register(app)
+drill.register(app)
 
 
 def main(argv: list[str] | None = None) -> int:

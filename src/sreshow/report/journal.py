@@ -8,6 +8,9 @@
      expectations: [{expectation, passed, detail}], steps: [...], requests: {...},
      steady_state: {before, after}, events: [{t, kind, ...}]}
 
+An RTO drill adds `drill`: {level, target_s, rto_s, passed, slowest_phase,
+phases: [{phase, what, started_s, ended_s, duration_s}]}.
+
 Times in `events` are seconds since the run started: `t` when it happened (the events
 are in that order), and for an event the run saw more than half a second later (an
 SLI change dated from the answers, a notification, an autoscaler decision) also
@@ -21,6 +24,7 @@ from __future__ import annotations
 import json
 import re
 import time
+from collections.abc import Mapping
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -37,8 +41,8 @@ def run_id(result: ScenarioResult) -> str:
     return f"{stamp}-{re.sub(r'[^a-z0-9-]', '-', result.scenario)}"
 
 
-def journal(result: ScenarioResult) -> dict[str, Any]:
-    """The journal's content for one run."""
+def journal(result: ScenarioResult, extra: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The journal's content for one run, with `extra` sections (a drill's `drill`)."""
     return {
         "scenario": result.scenario,
         "summary": result.summary,
@@ -61,11 +65,14 @@ def journal(result: ScenarioResult) -> dict[str, Any]:
         "requests": result.requests,
         "steady_state": result.steady_state,
         "events": [e.as_json() for e in result.events],
+        **(extra or {}),
     }
 
 
-def write_journal(result: ScenarioResult, directory: Path) -> Path:
+def write_journal(
+    result: ScenarioResult, directory: Path, extra: Mapping[str, Any] | None = None
+) -> Path:
     """Write `directory/journal.json` (0600, atomically); its path."""
     path = directory / JOURNAL_FILE
-    write_atomically(path, json.dumps(journal(result), indent=2) + "\n")
+    write_atomically(path, json.dumps(journal(result, extra), indent=2) + "\n")
     return path

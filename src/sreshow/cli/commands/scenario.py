@@ -15,9 +15,8 @@ from typer import _click
 from typer.core import TyperGroup
 
 from sreshow.cli.application import application
-from sreshow.cli.options import CONTEXT_OPTION
+from sreshow.cli.options import CONTEXT_OPTION, REPORT_OPTION, check_report_dir
 from sreshow.cli.terminal import Terminal
-from sreshow.errors import UsageError
 
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
@@ -116,12 +115,7 @@ def run(  # noqa: PLR0917 (Typer: one parameter per option)
         False, "--dry-run", help="Check the file and print the plan; touch nothing."
     ),
     auto: bool = typer.Option(False, "--auto", help="Do not wait for Enter at pause steps."),
-    report: Annotated[
-        Path | None,
-        typer.Option(
-            "--report", help="Write the report here (default: a run folder in the state dir)."
-        ),
-    ] = None,
+    report: Annotated[Path | None, REPORT_OPTION] = None,
     context: str | None = CONTEXT_OPTION,
 ) -> int:
     """Run a scenario on the running stack and measure it (exit 0 passed, 1 failed)."""
@@ -131,8 +125,7 @@ def run(  # noqa: PLR0917 (Typer: one parameter per option)
     app = application(ctx).on_context(context)
     terminal = app.terminal
     spec, _ = resolve_scenario(scenario)
-    if report is not None and report.exists() and not report.is_dir():
-        raise UsageError(f"--report {report} is a file; give a directory for the journal")
+    check_report_dir(report)
     if dry_run:
         _print_lines(terminal, [f"{spec.name}: {spec.summary}", *plan_lines(spec)])
         terminal.out.print("dry run: nothing was touched")

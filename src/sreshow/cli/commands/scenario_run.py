@@ -5,10 +5,11 @@ the summary, return the exit code."""
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console, RenderableType
 from rich.live import Live
@@ -22,12 +23,23 @@ if TYPE_CHECKING:
     from sreshow.cli.application import Application
     from sreshow.ports import Load, Platform
     from sreshow.scenarios.observer import Observer
+    from sreshow.scenarios.runner import ScenarioResult
     from sreshow.scenarios.spec import ScenarioSpec
 
 LIVE_REFRESH = 4  # per second
 
+# What a command adds to a run's record and summary: journal sections, a renderable.
+Closing = Callable[["ScenarioResult"], tuple[dict[str, Any], "RenderableType | None"]]
 
-def execute(spec: ScenarioSpec, *, auto: bool, report_dir: Path | None, app: Application) -> int:
+
+def execute(
+    spec: ScenarioSpec,
+    *,
+    auto: bool,
+    report_dir: Path | None,
+    app: Application,
+    closing: Closing | None = None,
+) -> int:
     """Run `spec` on the running stack, whichever platform it is on; the exit code."""
     from sreshow.scenarios.load import ThreadedLoad
 
@@ -40,6 +52,7 @@ def execute(spec: ScenarioSpec, *, auto: bool, report_dir: Path | None, app: App
         report_dir=report_dir,
         runs_dir=app.settings.state_dir / "runs",
         terminal=app.terminal,
+        closing=closing,
     )
 
 
@@ -52,9 +65,11 @@ def run_and_report(
     report_dir: Path | None,
     runs_dir: Path,  # where a run's folder goes without `report_dir`
     terminal: Terminal,
+    closing: Closing | None = None,
 ) -> int:
     """Run `spec` on `platform` (closed here), live or as lines, then stop the load,
-    write the journal and print the summary; the contract exit code.
+    write the journal and print the summary (and what `closing` adds to both); the
+    contract exit code.
 
     From the cleanup on, Ctrl-C and SIGTERM are noted, not obeyed, until the journal is
     written and the summary printed: then the exit code is 130."""
@@ -84,8 +99,11 @@ def run_and_report(
             load.stop()
         if runner.interrupted_during_cleanup and not result.interrupted:
             result = replace(result, interrupted=True, exit_code=ExitCode.INTERRUPTED)
-        journal = write_journal(result, report_dir or runs_dir / run_id(result))
+        extra, epilogue = closing(result) if closing is not None else ({}, None)
+        journal = write_journal(result, report_dir or runs_dir / run_id(result), extra)
         out.print(run_view.summary(result, str(journal)))
+        if epilogue is not None:
+            out.print(epilogue)
         if result.error and not result.interrupted:
             terminal.error(result.error)
     if runner.interrupted_during_cleanup:
