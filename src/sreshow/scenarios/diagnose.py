@@ -99,12 +99,16 @@ class _Located:
 
 
 def explain(
-    errors: Sequence[ErrorDetails], root: yaml.Node, data: object, stem: str
+    errors: Sequence[ErrorDetails],
+    root: yaml.Node,
+    data: object,
+    stem: str,
+    model: type[BaseModel] = ScenarioSpec,
 ) -> FileProblem:
-    """The one error worth showing of pydantic's `errors` on `data` (composed from `root`)
-    in the file named `stem`."""
-    located = [_locate(error) for error in errors]
-    located, unmatched = _drop_other_branches(located, data)
+    """The one error worth showing of pydantic's `errors` validating `data` (composed
+    from `root`) as `model`, in the file named `stem`."""
+    located = [_locate(error, model) for error in errors]
+    located, unmatched = _drop_other_branches(located, data, model)
     if unmatched is not None:
         return FileProblem(
             unmatched.what, unmatched.fix, node_line(root, unmatched.path), unmatched.path
@@ -131,16 +135,16 @@ def _spurious_length(place: _Located, located: list[_Located]) -> bool:
 # --- from pydantic's loc to the data's path ------------------------------------------------
 
 
-def _locate(error: ErrorDetails) -> _Located:
-    tp: object = ScenarioSpec
+def _locate(error: ErrorDetails, model: type[BaseModel]) -> _Located:
+    tp: object = model
     path: list[str | int] = []
-    model: type[BaseModel] | None = None
+    owner: type[BaseModel] | None = None
     branches: list[tuple[Path, str]] = []
     for part in error["loc"]:
         tp = _unwrap(tp)
         if isinstance(tp, type) and issubclass(tp, BaseModel) and isinstance(part, str):
             field = tp.model_fields.get(part)
-            model, tp = tp, field.annotation if field else None
+            owner, tp = tp, field.annotation if field else None
             path.append(part)
         elif get_origin(tp) in (tuple, list) and isinstance(part, int):
             path.append(part)
@@ -152,7 +156,7 @@ def _locate(error: ErrorDetails) -> _Located:
                 branches.append((tuple(path), tp.__name__))
         elif isinstance(part, int):
             path.append(part)
-    return _Located(error, tuple(path), model, tuple(branches))
+    return _Located(error, tuple(path), owner, tuple(branches))
 
 
 def _unwrap(tp: object) -> object:
@@ -179,11 +183,11 @@ def _member_matches(member: object, label: str | int) -> bool:
 
 
 def _drop_other_branches(
-    located: list[_Located], data: object
+    located: list[_Located], data: object, model: type[BaseModel]
 ) -> tuple[list[_Located], FileProblem | None]:
     """Keep the errors of the union member each item was meant to be, by its keys."""
     for site in {site for place in located for site, _ in place.branches}:
-        members = _members_at(site)
+        members = _members_at(site, model)
         item = _value_at(data, site)
         chosen = _meant_member(members, item)
         if chosen is None:
@@ -204,9 +208,9 @@ def _drop_other_branches(
     return located, None
 
 
-def _members_at(site: Path) -> list[type[BaseModel]]:
-    """The models of the untagged union at `site` (a path into the data)."""
-    tp: object = ScenarioSpec
+def _members_at(site: Path, model: type[BaseModel]) -> list[type[BaseModel]]:
+    """The models of the untagged union at `site` (a path into the data of `model`)."""
+    tp: object = model
     for part in site:
         tp = _unwrap(tp)
         if isinstance(part, str) and isinstance(tp, type) and issubclass(tp, BaseModel):

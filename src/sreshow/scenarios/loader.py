@@ -17,13 +17,16 @@ from __future__ import annotations
 import re
 import stat
 from pathlib import Path
+from typing import TypeVar
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from sreshow.errors import UsageError
 from sreshow.scenarios.diagnose import DOCS, FileProblem, explain, node_line
 from sreshow.scenarios.spec import ScenarioSpec
+
+Named = TypeVar("Named", bound=BaseModel)  # a model with a `name` field
 
 MAX_FILE_BYTES = 256 * 1024
 MAX_DEPTH = 50
@@ -36,22 +39,32 @@ _NAME = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")
 
 def load_scenario(path: Path) -> ScenarioSpec:
     """The scenario in `path`; a bad file raises UsageError with file, line, field and fix."""
+    return load_yaml_model(
+        path, ScenarioSpec, "a scenario's", "`sreshow scenario list` shows the shipped names"
+    )
+
+
+def load_yaml_model(path: Path, model: type[Named], what: str, shipped: str) -> Named:
+    """The `model` in the YAML file `path`, whose `name` must be the file's; a bad file
+    raises UsageError with file, line, field and fix (as for a scenario). `what` names
+    the kind of file ("a tour's"), `shipped` says where the shipped ones are."""
     try:
-        root, data = _compose(_read_text(path))
+        root, data = _compose(_read_text(path, what, shipped))
         try:
-            spec = ScenarioSpec.model_validate(data)
+            loaded = model.model_validate(data)
         except ValidationError as e:
-            raise explain(e.errors(include_url=False), root, data, path.stem) from None
-        if spec.name != path.stem:
+            raise explain(e.errors(include_url=False), root, data, path.stem, model) from None
+        name = loaded.model_dump(include={"name"}).get("name")
+        if name != path.stem:
             raise FileProblem(
-                f"{spec.name!r} is not the file's name {path.stem!r}",
-                f"write name: {path.stem}, or rename the file to {spec.name}{path.suffix}",
+                f"{name!r} is not the file's name {path.stem!r}",
+                f"write name: {path.stem}, or rename the file to {name}{path.suffix}",
                 node_line(root, ("name",)),
                 ("name",),
             )
     except FileProblem as problem:
         raise UsageError(problem.message(path)) from None
-    return spec
+    return loaded
 
 
 def shipped_names() -> list[str]:
@@ -91,17 +104,15 @@ def resolve_scenario(name_or_path: str) -> tuple[ScenarioSpec, Path]:
 # --- reading the file -----------------------------------------------------------------
 
 
-def _read_text(path: Path) -> str:
+def _read_text(path: Path, what: str, shipped: str) -> str:
     try:
         info = path.stat()
     except FileNotFoundError:
-        raise FileProblem(
-            "no such file", "check the path; `sreshow scenario list` shows the shipped names"
-        ) from None
+        raise FileProblem("no such file", f"check the path; {shipped}") from None
     except OSError as e:
         raise FileProblem(f"cannot be read: {e.strerror}", "check the path") from None
     if stat.S_ISDIR(info.st_mode):
-        raise FileProblem("is a directory", f"give one scenario file in it, like {path}/NAME.yaml")
+        raise FileProblem("is a directory", f"give {what} file in it, like {path}/NAME.yaml")
     if not stat.S_ISREG(info.st_mode):
         raise FileProblem(
             "is not a regular file", "give a YAML file; pipes and devices are not read"
@@ -120,7 +131,7 @@ def _read_text(path: Path) -> str:
     if b"\0" in data:
         raise FileProblem(
             "is binary (it holds NUL bytes), not YAML text",
-            "give a scenario's YAML file",
+            f"give {what} YAML file",
             data[: data.index(b"\0")].count(b"\n") + 1,
         )
     try:
