@@ -9,8 +9,9 @@ WORKDIR /src
 RUN python -m venv /opt/venv
 COPY constraints.txt pyproject.toml README.md ./
 COPY src ./src
-# The wheel carries the shipped scenarios (pyproject.toml: force-include).
+# The wheel carries the shipped scenarios and tours (pyproject.toml: force-include).
 COPY scenarios ./scenarios
+COPY walkthroughs ./walkthroughs
 # Only the app's runtime dependencies, at the locked versions; not the CLI's. httpx: the
 # notification sink (python -m sreshow.adapters.sink) runs this image too and relays.
 RUN /opt/venv/bin/pip install --constraint constraints.txt \

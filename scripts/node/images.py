@@ -49,7 +49,7 @@ APP_DEPENDENCIES = (
     "pydantic",
     "httpx",
 )
-APP_INPUTS = ("pyproject.toml", "constraints.txt", "README.md", "src", "scenarios")
+APP_INPUTS = ("pyproject.toml", "constraints.txt", "README.md", "src", "scenarios", "walkthroughs")
 APP_ENV = (
     "PATH=/opt/venv/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
     "PYTHONDONTWRITEBYTECODE=1",

@@ -18,12 +18,23 @@ from typing import Any
 
 import httpx
 import psutil
+import yaml
 
+from sreshow.adapters.local.autoscaler import MIN_SYNC_SECONDS, scaled_hpa
 from sreshow.adapters.local.lifecycle import STACK_MARKER, control
+from sreshow.core.hpa import ControllerConfig
+from sreshow.core.hpa_manifest import spec_from_manifest
 from tests.manifests.stack import wait_until
 from tests.tools import require_tool
 
-__all__ = ["LocalStack", "running_stack", "sreshow", "stack_processes", "wait_until"]
+__all__ = [
+    "LocalStack",
+    "running_stack",
+    "sreshow",
+    "stack_processes",
+    "wait_for_scale_in",
+    "wait_until",
+]
 
 STACK_TOOLS = ("prometheus", "prometheus-alertmanager", "prometheus-blackbox-exporter", "haproxy")
 
@@ -109,6 +120,13 @@ class LocalStack:
         answer = self.http.patch(f"{replica_url}/admin/faults", json=faults, headers=self._auth())
         assert answer.status_code == 200, answer.text
 
+    def faults(self, replica_url: str) -> dict[str, Any]:
+        """The faults set on one replica now, as its admin API says."""
+        answer = self.http.get(f"{replica_url}/admin/faults", headers=self._auth())
+        assert answer.status_code == 200, answer.text
+        faults: dict[str, Any] = answer.json()
+        return faults
+
     def clear_faults(self, replica_url: str) -> None:
         answer = self.http.delete(f"{replica_url}/admin/faults", headers=self._auth())
         assert answer.status_code == 200, answer.text
@@ -170,6 +188,26 @@ class LocalStack:
             found, within=within, waiting_for=f"a {status} notification about {alert}", every=0.5
         )
         return notification
+
+
+def wait_for_scale_in(stack: LocalStack, peak: int, to: int) -> None:
+    """The autoscaler brings `peak` replicas back to `to` by itself: its scale-down
+    stabilisation window, then one replica per policy period (manifests/app/hpa.yaml,
+    scaled), plus two syncs; 25% on top for a busy machine."""
+    time_scale = stack.state()["time_scale"]
+    hpa = spec_from_manifest(yaml.safe_load(scaled_hpa(time_scale)))
+    down = hpa.behavior.scale_down
+    window = down.stabilization_window_seconds or 0.0
+    period = max(policy.period_seconds for policy in down.policies)
+    sync = max(ControllerConfig().scaled(time_scale).sync_period, MIN_SYNC_SECONDS)
+    within = 1.25 * (window + (peak - to) * period + 2 * sync)
+    deadline = time.monotonic() + within
+    while stack.state()["desired_replicas"] != to:
+        assert time.monotonic() < deadline, (
+            f"the autoscaler did not scale {peak} replicas in to {to} within {within:.0f} s: "
+            f"{stack.state()['autoscaler']}"
+        )
+        time.sleep(0.5)
 
 
 @contextlib.contextmanager

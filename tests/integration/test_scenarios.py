@@ -7,18 +7,13 @@ restored. The scenarios run back to back, as a game day does."""
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
-from sreshow.adapters.local.autoscaler import MIN_SYNC_SECONDS, scaled_hpa
-from sreshow.core.hpa import ControllerConfig
-from sreshow.core.hpa_manifest import spec_from_manifest
-from tests.integration.localstack import LocalStack, running_stack, sreshow
+from tests.integration.localstack import LocalStack, running_stack, sreshow, wait_for_scale_in
 from tests.scenario_checks import SHIPPED, assert_passed_end_to_end, kinds
 
 pytestmark = pytest.mark.integration
@@ -49,26 +44,6 @@ def run_scenario(
     journal_file = report / "journal.json"
     journal = json.loads(journal_file.read_text()) if journal_file.exists() else {}
     return result.returncode, result.stdout + result.stderr, journal
-
-
-def wait_for_scale_in(stack: LocalStack, peak: int, to: int) -> None:
-    """The autoscaler brings `peak` replicas back to `to` by itself: its scale-down
-    stabilisation window, then one replica per policy period (manifests/app/hpa.yaml,
-    scaled), plus two syncs; 25% on top for a busy machine."""
-    time_scale = stack.state()["time_scale"]
-    hpa = spec_from_manifest(yaml.safe_load(scaled_hpa(time_scale)))
-    down = hpa.behavior.scale_down
-    window = down.stabilization_window_seconds or 0.0
-    period = max(policy.period_seconds for policy in down.policies)
-    sync = max(ControllerConfig().scaled(time_scale).sync_period, MIN_SYNC_SECONDS)
-    within = 1.25 * (window + (peak - to) * period + 2 * sync)
-    deadline = time.monotonic() + within
-    while stack.state()["desired_replicas"] != to:
-        assert time.monotonic() < deadline, (
-            f"the autoscaler did not scale {peak} replicas in to {to} within {within:.0f} s: "
-            f"{stack.state()['autoscaler']}"
-        )
-        time.sleep(0.5)
 
 
 def assert_left_as_found(stack: LocalStack, journal: dict[str, Any]) -> None:

@@ -10,7 +10,7 @@ import typer
 
 from sreshow import __version__
 from sreshow.cli.application import Application
-from sreshow.cli.commands import doctor, drill, scenario, stack
+from sreshow.cli.commands import doctor, drill, scenario, stack, walkthrough
 from sreshow.errors import ExitCode, SreshowError
 from sreshow.settings import ENVIRONMENT_HELP, Settings
 
@@ -48,6 +48,7 @@ stack.register(app)
 scenario.register(app)
 drill.register(app)
 doctor.register(app)
+walkthrough.register(app)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from rich import box
 from rich.console import Group, RenderableType
 from rich.panel import Panel
 from rich.table import Table
@@ -30,12 +31,25 @@ METRIC_LABELS = {
 }
 
 
+NARROW = 100  # columns: below this the replicas fold into one line, for the alerts' sake
+
+
 def live_layout(
-    view: RunView, scenario: str, platform: str, time_scale: float, height: int = 40
+    view: RunView,
+    scenario: str,
+    platform: str,
+    time_scale: float,
+    height: int = 40,
+    *,
+    width: int = NARROW,
 ) -> RenderableType:
     """The live screen: the step, replicas, autoscaler, alerts, clients, narration, and
     as much of the timeline (newest last, each at the time it was seen) as fits in
-    `height` lines."""
+    `height` lines. Narrower than `NARROW` columns it is compact, so that the alerts keep
+    their names and the whole fits an 80x24 terminal under a cue: the replicas are one
+    line, the tables lose their titles and headers, only the latest narration shows (cut
+    to one line), and the timeline shows only when a row of it fits."""
+    narrow = width < NARROW
     header = Text.assemble(
         ("sreshow ", "bold"),
         (scenario, "bold cyan"),
@@ -46,24 +60,59 @@ def live_layout(
         ("service: ", "bold"),
         ("healthy", "green") if view.healthy else (f"unhealthy: {view.health_reason}", "red"),
     )
+    top: list[Text] = [header, step, service]
     panels = Table.grid(padding=(0, 2))
-    panels.add_row(_replicas(view), _alerts(view), _clients(view))
-    narration = Text("\n".join(f"» {line}" for line in view.narration), style="italic")
+    if narrow:
+        top.append(_replicas_line(view))
+        panels.add_row(_alerts(view, compact=True), _clients(view, compact=True))
+        panel_lines = max(len(view.alerts), 4)
+        narration = [
+            Text(f"» {line}", style="italic", no_wrap=True, overflow="ellipsis")
+            for line in view.narration[-1:]
+        ]
+    else:
+        panels.add_row(_replicas(view), _alerts(view), _clients(view))
+        replicas = len(view.snapshot.replicas) if view.snapshot else 0
+        panel_lines = max(len(view.alerts) + 3, replicas + 5, 8)
+        narration = [Text(f"» {line}", style="italic") for line in view.narration]
+    if view.problem:
+        narration.append(Text(view.problem, style="yellow"))
+    used = sum(_wrapped(text, width) for text in (*top, *narration)) + panel_lines + 2  # box
+    rows = height - used if narrow else max(height - used, 3)
+    parts: list[RenderableType] = [*top, panels, *narration]
+    if rows > 0:
+        parts.append(Panel(_timeline(view, rows), title="timeline", title_align="left"))
+    return Group(*parts)
+
+
+def _wrapped(text: Text, width: int) -> int:
+    """The lines `text` takes at `width` columns (one when it does not wrap)."""
+    if text.no_wrap:
+        return 1
+    return max(1, -(-text.cell_len // max(width, 1)))
+
+
+def _timeline(view: RunView, rows: int) -> Table:
     timeline = Table(show_header=False, show_edge=False, box=None, padding=(0, 1))
     timeline.add_column(justify="right", style="dim")
     timeline.add_column()
-    replicas = len(view.snapshot.replicas) if view.snapshot else 0
-    panel_lines = max(replicas + 5, len(view.alerts) + 3, 8)
-    fixed = 3 + panel_lines + len(view.narration) + bool(view.problem) + 2  # + the box
-    for event in view.recent[-max(height - fixed, 3) :]:
+    for event in view.recent[-rows:]:
         timeline.add_row(f"{event.shown_t:6.1f}s", describe_event(event))
-    parts: list[RenderableType] = [header, step, service, panels]
-    if view.narration:
-        parts.append(narration)
-    if view.problem:
-        parts.append(Text(view.problem, style="yellow"))
-    parts.append(Panel(timeline, title="timeline", title_align="left"))
-    return Group(*parts)
+    return timeline
+
+
+def _replicas_line(view: RunView) -> Text:
+    """`replicas: 2/2 ready · 1.0.0 · rollout complete · autoscaler wants 2`."""
+    snapshot = view.snapshot
+    if snapshot is None:
+        return Text.assemble(("replicas: ", "bold"), "not seen yet")
+    ready = sum(replica.ready for replica in snapshot.replicas)
+    versions = ", ".join(sorted({replica.version for replica in snapshot.replicas})) or "none"
+    text = f"{ready}/{snapshot.desired} ready · {versions} · rollout {snapshot.rollout.state}"
+    if snapshot.autoscaler is not None:
+        text += f" · autoscaler wants {snapshot.autoscaler.desired}"
+    style = "green" if ready >= snapshot.desired else "yellow"
+    return Text.assemble(("replicas: ", "bold"), (text, style))
 
 
 def _replicas(view: RunView) -> Table:
@@ -91,17 +140,29 @@ def _replicas(view: RunView) -> Table:
     return table
 
 
-def _alerts(view: RunView) -> Table:
-    table = Table(title="alerts", title_justify="left", show_edge=False)
-    table.add_column("alert")
+def _alerts(view: RunView, *, compact: bool = False) -> Table:
+    table = Table(
+        title=None if compact else "alerts",
+        title_justify="left",
+        show_edge=False,
+        show_header=not compact,
+        box=None if compact else box.HEAVY_HEAD,
+    )
+    table.add_column("alert", no_wrap=True)
     table.add_column("state")
     for name, state in sorted(view.alerts.items()):
         table.add_row(name, Text(state, style=ALERT_STYLES.get(state, "")))
     return table
 
 
-def _clients(view: RunView) -> Table:
-    table = Table(title="clients", title_justify="left", show_edge=False, show_header=False)
+def _clients(view: RunView, *, compact: bool = False) -> Table:
+    table = Table(
+        title=None if compact else "clients",
+        title_justify="left",
+        show_edge=False,
+        show_header=False,
+        box=None if compact else box.HEAVY_HEAD,
+    )
     table.add_column(style="bold")
     table.add_column()
     stats, window = view.load_stats, view.load_window

@@ -103,6 +103,9 @@ class RunHooks:
     ask: Callable[[str], None] | None = None  # None: pauses are skipped (--auto)
     on_observer: Callable[[Observer], None] | None = None
     say: Callable[[str], None] = lambda _: None
+    # Called before each of the steps (not the rollback block's): a presenter's pause
+    # holds the run there. A signal still interrupts it.
+    before_step: Callable[[], None] | None = None
 
 
 class ScenarioRunner:
@@ -190,6 +193,8 @@ class ScenarioRunner:
             interrupted = self._interrupted or self._signal_during_cleanup
             if phase == "rollback" and interrupted and kind in WAIT_KINDS | {"narrate"}:
                 continue  # interrupted: restore, do not linger
+            if phase == "steps" and self.hooks.before_step is not None:
+                self.hooks.before_step()
             description = describe_step(step, ctx.clock)
             prefix = "rollback " if phase == "rollback" else ""
             ctx.observer.set_step(f"{prefix}{index}. {description}")

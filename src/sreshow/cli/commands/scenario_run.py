@@ -126,8 +126,9 @@ class _LiveScreen:
         if self._observer is None:
             return Text(f"starting {self.scenario}…")
         view = self._observer.view()
+        console = self._console
         return run_view.live_layout(
-            view, self.scenario, self.platform, self.time_scale, self._console.height
+            view, self.scenario, self.platform, self.time_scale, console.height, width=console.width
         )
 
 

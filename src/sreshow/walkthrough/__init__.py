@@ -1,0 +1,1 @@
+"""Presenter mode: a tour of scenarios shown full screen, at the speaker's pace."""
