@@ -11,235 +11,36 @@ server would; a Slack webhook is the same kind of server.
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import socket
 import stat
-import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-import yaml
 
 from sreshow import doctor as doctor_checks
-from sreshow.adapters.kubernetes.record import RecordFile
-from sreshow.adapters.kubernetes.record import StackRecord as KubernetesRecord
 from sreshow.adapters.local import lifecycle as local_lifecycle
 from sreshow.adapters.local.lifecycle import REQUIRED_BINARIES
-from sreshow.adapters.local.state import ReplicaRecord, RevisionRecord, StackDir, StackRecord
 from sreshow.cli.app import main
 from sreshow.doctor import Check, Inspection, diagnose, inspection_for
 from sreshow.doctor.stack import judge_clock
 from sreshow.platforms import LIFECYCLES, Platforms
 from sreshow.settings import Settings
+from tests.cli.doctor_support import (
+    NOW,
+    answering,
+    api_server,
+    doctor,
+    failing,
+    fake_binary,
+    kubeconfig,
+    line,
+    listening,
+    local_stack_up,
+    record_kubernetes_stack,
+)
 from tests.conftest import free_port
 from tests.tools import require_tool
-
-KEYS = {"check", "ok", "detail", "fix"}
-NOW = 1_780_000_000.0  # 2026
-
-
-@pytest.fixture
-def state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A state dir of the test's own, and a console wide enough for one row per line."""
-    directory = tmp_path / "state"
-    monkeypatch.setenv("SRESHOW_STATE_DIR", str(directory))
-    monkeypatch.setenv("COLUMNS", "400")
-    monkeypatch.setenv("KUBECONFIG", str(tmp_path / "no-kubeconfig"))
-    return directory
-
-
-@pytest.fixture
-def tools(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A PATH holding a script per binary the local stack needs, printing its minimum
-    version the way the real one prints its own."""
-    directory = tmp_path / "bin"
-    directory.mkdir()
-    for binary, minimum in REQUIRED_BINARIES:
-        fake_binary(directory, binary.name, ".".join(map(str, (*minimum, 1))))
-    monkeypatch.setenv("PATH", str(directory))
-    return directory
-
-
-def fake_binary(directory: Path, name: str, version: str) -> None:
-    script = directory / name
-    script.write_text(f"#!/bin/sh\necho '{name}, version {version} (branch: test)'\n")
-    script.chmod(0o755)
-
-
-def doctor(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, list[dict[str, Any]]]:
-    """Run `sreshow doctor --json ARGS`: the exit code and the lines."""
-    code = main(["doctor", "--json", *args])
-    captured = capsys.readouterr()
-    assert captured.err == ""
-    lines = json.loads(captured.out)
-    assert isinstance(lines, list)
-    for line in lines:
-        assert set(line) == KEYS, line
-        assert isinstance(line["ok"], bool)
-        assert isinstance(line["detail"], str)
-        assert line["detail"]
-        assert (line["fix"] == "") is line["ok"], line  # a fix exactly when it failed
-    return code, lines
-
-
-def line(lines: list[dict[str, Any]], check: str) -> dict[str, Any]:
-    found = [entry for entry in lines if entry["check"] == check]
-    assert len(found) == 1, f"{check}: {lines}"
-    return found[0]
-
-
-def failing(lines: list[dict[str, Any]]) -> list[str]:
-    return [entry["check"] for entry in lines if not entry["ok"]]
-
-
-@contextmanager
-def listening() -> Iterator[int]:
-    """A port on 127.0.0.1 something listens on, for the test's length."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        sock.listen()
-        yield sock.getsockname()[1]
-
-
-@dataclass
-class Server:
-    """A small HTTP server in a thread: `answer(method, path, body)` -> (status, body)."""
-
-    answer: Callable[[str, str, bytes], tuple[int, str]]
-    received: list[tuple[str, str, bytes]] = field(default_factory=list)
-
-    @contextmanager
-    def running(self) -> Iterator[str]:
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def _handle(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                server.received.append((self.command, self.path, body))
-                status, text = server.answer(self.command, self.path, body)
-                data = text.encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            do_GET = do_POST = _handle
-
-            def log_message(self, format: str, *args: Any) -> None:
-                del format, args
-
-        http = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        thread = threading.Thread(target=http.serve_forever, kwargs={"poll_interval": 0.05})
-        thread.start()
-        try:
-            yield f"http://127.0.0.1:{http.server_address[1]}"
-        finally:
-            http.shutdown()
-            http.server_close()
-            thread.join(timeout=5)
-
-
-def answering(status: int, text: str) -> Server:
-    """A server answering every request with `status` and `text` (a Slack webhook)."""
-
-    def answer(method: str, path: str, body: bytes) -> tuple[int, str]:
-        del method, path, body
-        return status, text
-
-    return Server(answer)
-
-
-def api_server(namespaces_status: int = 200) -> Server:
-    """An API server's answers to what doctor asks: /version, then a namespace list."""
-
-    def answer(method: str, path: str, body: bytes) -> tuple[int, str]:
-        del method, body
-        if path == "/version":
-            return 200, json.dumps({"gitVersion": "v1.31.2"})
-        if path.startswith("/api/v1/namespaces") and namespaces_status == 200:
-            return 200, json.dumps({"kind": "NamespaceList", "items": []})
-        if path.startswith("/api/v1/namespaces"):
-            status = {"kind": "Status", "code": namespaces_status, "message": "Unauthorized"}
-            return namespaces_status, json.dumps(status)
-        return 404, json.dumps({"kind": "Status", "code": 404, "message": "not here"})
-
-    return Server(answer)
-
-
-def kubeconfig(path: Path, server: str, context: str = "demo") -> Path:
-    path.write_text(
-        yaml.safe_dump(
-            {
-                "apiVersion": "v1",
-                "kind": "Config",
-                "current-context": context,
-                "clusters": [
-                    {"name": "demo-cluster", "cluster": {"server": server}},
-                ],
-                "users": [{"name": "demo-user", "user": {"token": "not-a-real-token"}}],
-                "contexts": [
-                    {"name": context, "context": {"cluster": "demo-cluster", "user": "demo-user"}}
-                ],
-            }
-        ),
-        encoding="utf-8",
-    )
-    return path
-
-
-@contextmanager
-def local_stack_up(state: Path, app_port: int, time_scale: float = 0.1) -> Iterator[None]:
-    """The state dir as `up` leaves it with the local stack running: the platform
-    recorded, `stack.json` written, the supervisor's lock held (here by this process)."""
-    stack = StackDir(state)
-    with stack.held():
-        stack.write_stack(
-            StackRecord(
-                phase="running",
-                time_scale=time_scale,
-                supervisor_pid=os.getpid(),
-                endpoints={"app": f"http://127.0.0.1:{app_port}"},
-                desired_replicas=2,
-                revision=1,
-                revisions=(RevisionRecord(number=1, version="1.0.0"),),
-                replicas=tuple(
-                    ReplicaRecord(
-                        name=f"sre-app-{i}",
-                        version="1.0.0",
-                        revision=1,
-                        ready=True,
-                        pid=os.getpid(),
-                        port=app_port + 1 + i,
-                        url=f"http://127.0.0.1:{app_port + 1 + i}",
-                    )
-                    for i in range(2)
-                ),
-            )
-        )
-        (state / "platform").write_text("local\n", encoding="utf-8")
-        yield
-
-
-def record_kubernetes_stack(state: Path, server: str, context: str = "demo") -> None:
-    """The state dir as `up --platform kubernetes` leaves it."""
-    RecordFile(state).write(
-        KubernetesRecord(
-            context=context,
-            cluster="demo-cluster",
-            server=server,
-            time_scale=0.1,
-            brought_up_at=NOW,
-        )
-    )
-    (state / "platform").write_text("kubernetes\n", encoding="utf-8")
-
 
 # --- local ---------------------------------------------------------------------------
 
@@ -263,6 +64,8 @@ def test_a_ready_local_machine_passes_every_check_and_exits_0(
         "time scale",
         "webhook",
         "admin token",
+        "tour",
+        "walkthrough length",
     ]
     assert line(lines, "stack")["detail"] == "no local stack is up; `sreshow up` starts one"
     assert line(lines, "haproxy")["detail"].startswith("2.5.1 at ")
@@ -407,133 +210,6 @@ def test_a_local_stack_up_stops_a_check_of_kubernetes(
     assert line(lines, "stack")["fix"].startswith("bring it down with `sreshow down`")
 
 
-# --- kubernetes ----------------------------------------------------------------------
-
-
-@pytest.mark.usefixtures("state")
-def test_a_reachable_cluster_that_accepts_us_passes_printing_the_context(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    server = api_server()
-    with server.running() as url:
-        monkeypatch.setenv("KUBECONFIG", str(kubeconfig(tmp_path / "kubeconfig", url)))
-        code, lines = doctor(capsys, "--platform", "kubernetes")
-
-    assert (code, failing(lines)) == (0, [])
-    assert line(lines, "stack")["detail"] == (
-        "no kubernetes stack is up; `sreshow up --platform kubernetes` starts one"
-    )
-    assert [entry["check"] for entry in lines][:5] == [
-        "stack",
-        "kubeconfig",
-        "context",
-        "cluster",
-        "credentials",
-    ]
-    assert line(lines, "context")["detail"] == (
-        f"demo, the kubeconfig's current context (cluster demo-cluster at {url})"
-    )
-    assert line(lines, "cluster")["detail"] == f"Kubernetes v1.31.2 at {url}"
-    assert [(method, path) for method, path, _ in server.received] == [
-        ("GET", "/version"),
-        ("GET", "/api/v1/namespaces?limit=1"),
-    ]
-
-
-@pytest.mark.usefixtures("state")
-def test_an_unreachable_context_fails_naming_the_server(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    nowhere = f"https://127.0.0.1:{free_port()}"  # nothing listens there
-    monkeypatch.setenv("KUBECONFIG", str(kubeconfig(tmp_path / "kubeconfig", nowhere)))
-
-    code, lines = doctor(capsys, "--platform", "kubernetes")
-
-    assert (code, failing(lines)) == (1, ["cluster"])
-    assert "credentials" not in [entry["check"] for entry in lines]
-    assert line(lines, "context")["detail"].startswith("demo, the kubeconfig's current context")
-    cluster = line(lines, "cluster")
-    assert cluster["detail"].startswith(
-        f"cannot reach the Kubernetes API server at {nowhere} (context demo): "
-    )
-    assert "Connection refused" in cluster["detail"]
-    assert cluster["fix"] == (
-        "start the cluster (the one-node cluster here: `make node-up`) or point context demo "
-        "at a server that answers; `kubectl --context demo cluster-info` shows what it reaches"
-    )
-
-
-@pytest.mark.usefixtures("state")
-def test_refused_credentials_are_a_line_of_their_own(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    with api_server(namespaces_status=401).running() as url:
-        monkeypatch.setenv("KUBECONFIG", str(kubeconfig(tmp_path / "kubeconfig", url)))
-        code, lines = doctor(capsys, "--platform", "kubernetes")
-
-    assert (code, failing(lines)) == (1, ["credentials"])
-    credentials = line(lines, "credentials")
-    assert credentials["detail"] == (
-        "GET /api/v1/namespaces: the API server refused the context's credentials "
-        "(401: Unauthorized); check the context's user and its RBAC permissions"
-    )
-    assert credentials["fix"] == (
-        "renew the credentials of context demo's user (token, client certificate or exec "
-        "plugin) and check its RBAC: `kubectl --context demo auth can-i create namespaces`"
-    )
-
-
-@pytest.mark.usefixtures("state")
-def test_no_kubeconfig_fails_saying_where_it_was_looked_for(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    code, lines = doctor(capsys, "--platform", "kubernetes")
-
-    assert (code, failing(lines)) == (1, ["kubeconfig"])
-    kubeconfig_line = line(lines, "kubeconfig")
-    assert kubeconfig_line["detail"].startswith(
-        f"no usable kubeconfig at {tmp_path / 'no-kubeconfig'} ("
-    )
-    assert kubeconfig_line["fix"].startswith("set KUBECONFIG to your cluster's kubeconfig")
-
-
-@pytest.mark.usefixtures("state")
-def test_an_unknown_context_fails_listing_the_known_ones(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv(
-        "KUBECONFIG", str(kubeconfig(tmp_path / "kubeconfig", "https://127.0.0.1:9"))
-    )
-
-    code, lines = doctor(capsys, "--platform", "kubernetes", "--context", "staging")
-
-    assert (code, failing(lines)) == (1, ["context"])
-    assert line(lines, "context") == {
-        "check": "context",
-        "ok": False,
-        "detail": "--context staging: no such context in the kubeconfig; use one of demo",
-        "fix": "pass --context with one of the kubeconfig's: demo",
-    }
-
-
-def test_the_recorded_platform_is_checked_when_none_is_named(
-    state: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    nowhere = f"https://127.0.0.1:{free_port()}"
-    monkeypatch.setenv("KUBECONFIG", str(kubeconfig(tmp_path / "kubeconfig", nowhere)))
-    record_kubernetes_stack(state, nowhere)
-
-    code, lines = doctor(capsys)
-
-    assert code == 1
-    assert failing(lines) == ["stack", "cluster"]
-    assert line(lines, "stack")["detail"].startswith(
-        f"a kubernetes stack is recorded in {state}, but its status cannot be read: "
-        f"cannot reach the Kubernetes API server at {nowhere}"
-    )
-    assert line(lines, "context")["detail"].startswith("demo, the running stack's (cluster")
-
-
 # --- webhook, clock, the report itself ------------------------------------------------
 
 
@@ -646,8 +322,8 @@ def test_the_table_shows_each_failing_line_with_its_fix(
     assert "✗" in row
     assert "not found on PATH" in row
     assert "`sudo apt-get install prometheus`" in row
-    assert sum("✓" in text for text in out.splitlines()) == 9
-    assert out.splitlines()[-1] == "Not ready: 1 of 10 checks failed; each says its fix."
+    assert sum("✓" in text for text in out.splitlines()) == 11
+    assert out.splitlines()[-1] == "Not ready: 1 of 12 checks failed; each says its fix."
 
 
 @pytest.mark.usefixtures("state")

@@ -11,6 +11,7 @@ function passed as `extra_checks`).
     webhook.py     the Slack webhook (and `--send-test`), the admin token
     local.py       local: binaries and versions, the app's port
     kubernetes.py  kubernetes: kubeconfig, context, API server, credentials
+    tour.py        the walkthrough's tour resolves; how long it should take
 
 A platform's own checks are found by its name in `PLATFORM_CHECKS`, imported only
 for the platform asked about, so checking `local` loads no Kubernetes client.
@@ -24,6 +25,7 @@ from types import ModuleType
 
 from sreshow.doctor.model import Check, CheckFunction, Inspection
 from sreshow.doctor.stack import clock, stack_state, time_scale
+from sreshow.doctor.tour import tour_checks
 from sreshow.doctor.webhook import admin_token, webhook
 from sreshow.platforms import DEFAULT_PLATFORM, Platforms
 from sreshow.settings import Settings
@@ -44,12 +46,13 @@ def inspection_for(
     platform: str | None,
     port: int | None = None,
     send_test: bool = False,
+    tour: str | None = None,
 ) -> Inspection:
     """What to check: `platform`, else the one the state dir records, else the default;
     UsageError (exit 2) for an unknown platform or a flag it does not take."""
     name = platform or platforms.recorded() or DEFAULT_PLATFORM
     platforms.get(name)  # the registry's UsageError, naming the known platforms
-    inspection = Inspection(settings, platforms, name, port=port, send_test=send_test)
+    inspection = Inspection(settings, platforms, name, port=port, send_test=send_test, tour=tour)
     module = _platform_module(name)
     if module is not None:
         module.validate(inspection)
@@ -77,6 +80,7 @@ CHECKS: tuple[CheckFunction, ...] = (
     time_scale,
     webhook,
     admin_token,
+    tour_checks,
 )
 
 

@@ -50,6 +50,7 @@ class Inspection:
     platform: str
     port: int | None = None  # local: the app port `up --port` would be given
     send_test: bool = False  # post a test message to the webhook
+    tour: str | None = None  # the walkthrough to check (None: the default tour)
     _lifecycle: Lifecycle | None = field(default=None, init=False, repr=False)
     _stack: StackStatus | SreshowError | None = field(default=None, init=False, repr=False)
     _stack_asked: bool = field(default=False, init=False, repr=False)

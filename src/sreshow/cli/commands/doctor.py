@@ -36,9 +36,12 @@ def doctor(  # noqa: PLR0917 (Typer: one parameter per option)
     send_test: bool = typer.Option(
         False, "--send-test", help="Post one test message to the Slack webhook, if one is set."
     ),
+    tour: str | None = typer.Option(
+        None, "--tour", help="The walkthrough to check (default: sre-showcase); a name or a file."
+    ),
 ) -> int:
     """Am I ready to go on stage? Checks binaries, ports, the cluster, the webhook, the
-    clock and any running stack.
+    clock, any running stack, and the walkthrough's tour and length.
 
     Exit 0 when every check passed, 1 when one failed (its line says the fix), 2 for a
     bad flag.
@@ -50,7 +53,7 @@ def doctor(  # noqa: PLR0917 (Typer: one parameter per option)
 
     app = application(ctx).on_context(context)
     inspection = inspection_for(
-        app.settings, app.platforms, platform=platform, port=port, send_test=send_test
+        app.settings, app.platforms, platform=platform, port=port, send_test=send_test, tour=tour
     )
     lines = diagnose(inspection)
     out = app.terminal.out
