@@ -7,6 +7,7 @@ user of `sreshow up --platform kubernetes` and its scenarios would notice.
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import os
 import signal
@@ -54,8 +55,10 @@ def kubectl(node: Node, *args: str) -> Any:
 
 def our_objects(node: Node) -> dict[str, str]:
     """Every object sreshow labelled, by kind/namespace/name: what changes when it is
-    written to (its generation, where the API keeps one: controllers update the status of
-    Deployments and budgets on their own; else its resourceVersion)."""
+    written to — its generation, where the API keeps one (controllers update the status
+    of Deployments and budgets on their own), else a digest of the object without its
+    status and resourceVersion (the HPA controller writes an HPA's status whenever the
+    CPU it reads changes, and HPAs keep no generation)."""
     found = {}
     kinds = ",".join(
         (
@@ -75,9 +78,21 @@ def our_objects(node: Node) -> dict[str, str]:
         )["items"]:
             meta = item["metadata"]
             found[f"{item['kind']}/{namespace}/{meta['name']}"] = str(
-                meta.get("generation", meta["resourceVersion"])
+                meta.get("generation") or written_content(item)
             )
     return found
+
+
+def written_content(item: dict[str, Any]) -> str:
+    """A digest of what a client writes to an object: all but its status and the
+    metadata the API server keeps itself."""
+    kept = {key: value for key, value in item.items() if key != "status"}
+    kept["metadata"] = {
+        key: value
+        for key, value in item["metadata"].items()
+        if key not in ("resourceVersion", "managedFields")
+    }
+    return hashlib.sha256(json.dumps(kept, sort_keys=True).encode()).hexdigest()
 
 
 def service_url(node: Node) -> str:
