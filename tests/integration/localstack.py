@@ -21,6 +21,7 @@ import psutil
 import yaml
 
 from sreshow.adapters.local.autoscaler import MIN_SYNC_SECONDS, scaled_hpa
+from sreshow.adapters.local.autoscaler import MIN_WINDOW_SECONDS as CPU_WINDOW_SECONDS
 from sreshow.adapters.local.lifecycle import STACK_MARKER, control
 from sreshow.core.hpa import ControllerConfig
 from sreshow.core.hpa_manifest import spec_from_manifest
@@ -191,16 +192,19 @@ class LocalStack:
 
 
 def wait_for_scale_in(stack: LocalStack, peak: int, to: int) -> None:
-    """The autoscaler brings `peak` replicas back to `to` by itself: its scale-down
-    stabilisation window, then one replica per policy period (manifests/app/hpa.yaml,
-    scaled), plus two syncs; 25% on top for a busy machine."""
+    """The autoscaler brings `peak` replicas back to `to` by itself: its CPU reading
+    lags the load's end by its measurement window (as metrics-server's does on a
+    cluster), then its scale-down stabilisation window holds the last high
+    recommendation, then it removes one replica per policy period
+    (manifests/app/hpa.yaml, scaled), plus two syncs; 25% on top for a busy machine."""
     time_scale = stack.state()["time_scale"]
     hpa = spec_from_manifest(yaml.safe_load(scaled_hpa(time_scale)))
     down = hpa.behavior.scale_down
     window = down.stabilization_window_seconds or 0.0
     period = max(policy.period_seconds for policy in down.policies)
     sync = max(ControllerConfig().scaled(time_scale).sync_period, MIN_SYNC_SECONDS)
-    within = 1.25 * (window + (peak - to) * period + 2 * sync)
+    cpu_window = max(CPU_WINDOW_SECONDS, 2 * sync)  # as LocalAutoscaler measures
+    within = 1.25 * (cpu_window + window + (peak - to) * period + 2 * sync)
     deadline = time.monotonic() + within
     while stack.state()["desired_replicas"] != to:
         assert time.monotonic() < deadline, (
