@@ -26,6 +26,7 @@ from sreshow.adapters.local.lifecycle import STACK_MARKER, control
 from sreshow.core.hpa import ControllerConfig
 from sreshow.core.hpa_manifest import spec_from_manifest
 from tests.manifests.stack import wait_until
+from tests.scale_in import scale_in_seconds
 from tests.tools import require_tool
 
 __all__ = [
@@ -194,17 +195,18 @@ class LocalStack:
 def wait_for_scale_in(stack: LocalStack, peak: int, to: int) -> None:
     """The autoscaler brings `peak` replicas back to `to` by itself: its CPU reading
     lags the load's end by its measurement window (as metrics-server's does on a
-    cluster), then its scale-down stabilisation window holds the last high
-    recommendation, then it removes one replica per policy period
-    (manifests/app/hpa.yaml, scaled), plus two syncs; 25% on top for a busy machine."""
-    time_scale = stack.state()["time_scale"]
+    cluster) and a sync; from there the HPA's rules (manifests/app/hpa.yaml, scaled)
+    play out as `scale_in_seconds` works out, with memory one whole percent above its
+    use now (utilisation is truncated to whole percents); 25% on top for a busy machine."""
+    state = stack.state()
+    time_scale = state["time_scale"]
     hpa = spec_from_manifest(yaml.safe_load(scaled_hpa(time_scale)))
-    down = hpa.behavior.scale_down
-    window = down.stabilization_window_seconds or 0.0
-    period = max(policy.period_seconds for policy in down.policies)
-    sync = max(ControllerConfig().scaled(time_scale).sync_period, MIN_SYNC_SECONDS)
+    config = ControllerConfig().scaled(time_scale)
+    sync = max(config.sync_period, MIN_SYNC_SECONDS)
     cpu_window = max(CPU_WINDOW_SECONDS, 2 * sync)  # as LocalAutoscaler measures
-    within = 1.25 * (cpu_window + window + (peak - to) * period + 2 * sync)
+    memory = state["autoscaler"]["utilization"]["memory"] + 1
+    rules = scale_in_seconds(hpa, peak, to, memory_percent=memory, sync=sync, config=config)
+    within = 1.25 * (cpu_window + sync + rules)
     deadline = time.monotonic() + within
     while stack.state()["desired_replicas"] != to:
         assert time.monotonic() < deadline, (

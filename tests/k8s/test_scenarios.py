@@ -7,7 +7,6 @@ stack left as it was found."""
 from __future__ import annotations
 
 import json
-import math
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,8 +15,11 @@ from typing import Any
 import pytest
 
 from sreshow.adapters.kubernetes.render import APP_NAME, render
+from sreshow.core.hpa import ControllerConfig
+from sreshow.core.hpa_manifest import spec_from_manifest
 from tests.contract.subjects import KubernetesSubject
 from tests.k8s.node import KubeStack, Node, node_settings, running_stack
+from tests.scale_in import scale_in_seconds
 from tests.scenario_checks import SHIPPED, assert_passed_end_to_end, kinds
 
 pytestmark = pytest.mark.k8s
@@ -53,23 +55,19 @@ def status(stack: KubeStack) -> dict[str, Any]:
 
 def wait_for_scale_in(stack: KubeStack, peak: int, to: int) -> None:
     """The HPA brings `peak` replicas back to `to` by itself. Its CPU falls once
-    metrics-server has scraped twice since the load stopped and the HPA has synced; then
-    its scale-down window (manifests/app/hpa.yaml, scaled) holds the last high
-    recommendation; then it removes one replica per policy period, each at the first
-    sync after the period; one more sync to see the last. 25% on top for a busy machine."""
-    hpa = render(TIME_SCALE).find("HorizontalPodAutoscaler", APP_NAME)
-    down = hpa["spec"]["behavior"]["scaleDown"]
-    period = max(policy["periodSeconds"] for policy in down["policies"])
+    metrics-server has scraped twice since the load stopped and the HPA has synced; from
+    there the HPA's rules (manifests/app/hpa.yaml, scaled) play out as
+    `scale_in_seconds` works out at the node's sync period, with memory one whole percent
+    above its use now (utilisation is truncated to whole percents); one more sync to see
+    the last. 25% on top for a busy machine."""
+    hpa = spec_from_manifest(render(TIME_SCALE).find("HorizontalPodAutoscaler", APP_NAME))
     node = node_settings()
     sync = node.HPA_SYNC_SECONDS
-    step = math.ceil(period / sync) * sync
-    within = 1.25 * (
-        2 * node.METRIC_RESOLUTION_SECONDS
-        + sync
-        + down["stabilizationWindowSeconds"]
-        + (peak - to) * step
-        + sync
+    memory = (status(stack)["autoscaler"]["utilization"]["memory"] or 0) + 1
+    rules = scale_in_seconds(
+        hpa, peak, to, memory_percent=memory, sync=sync, config=ControllerConfig()
     )
+    within = 1.25 * (2 * node.METRIC_RESOLUTION_SECONDS + sync + rules + sync)
     deadline = time.monotonic() + within
     while (desired := status(stack)["desired_replicas"]) != to:
         assert time.monotonic() < deadline, (
