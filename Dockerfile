@@ -13,9 +13,10 @@ COPY src ./src
 COPY scenarios ./scenarios
 COPY walkthroughs ./walkthroughs
 # Only the app's runtime dependencies, at the locked versions; not the CLI's. httpx: the
-# notification sink (python -m sreshow.adapters.sink) runs this image too and relays.
+# notification sink (python -m sreshow.adapters.sink) runs this image too and relays;
+# hdrhistogram: so does the load generator (python -m sreshow.scenarios.load, a Job).
 RUN /opt/venv/bin/pip install --constraint constraints.txt \
-        fastapi uvicorn uvloop httptools prometheus-client pydantic httpx \
+        fastapi uvicorn uvloop httptools prometheus-client pydantic httpx hdrhistogram \
     && /opt/venv/bin/pip install --no-deps .
 
 FROM ${PYTHON_IMAGE}

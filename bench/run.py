@@ -19,7 +19,9 @@ import app_idle
 import app_throughput
 import autoscaler_steady
 import cli_startup
+import load_generator
 import local_stack
+import report_render
 from report import BenchError, render_checks
 
 
@@ -40,12 +42,18 @@ def main(argv: list[str] | None = None) -> int:
     steady_settings = (
         autoscaler_steady.Settings.quick() if args.quick else autoscaler_steady.Settings()
     )
+    render_settings = report_render.Settings.quick() if args.quick else report_render.Settings()
+    generator_settings = (
+        load_generator.Settings.quick() if args.quick else load_generator.Settings()
+    )
     try:
         startup = cli_startup.measure(cli_settings)
         throughput = app_throughput.measure(app_settings)
         idle = app_idle.measure(idle_settings)
         stack = local_stack.measure(stack_settings)
         steady = autoscaler_steady.measure(steady_settings)
+        rendering = report_render.measure(render_settings)
+        generator = load_generator.measure(generator_settings)
     except BenchError as e:
         print(f"bench: error: {e}", file=sys.stderr)
         return 1
@@ -55,6 +63,8 @@ def main(argv: list[str] | None = None) -> int:
         + cli_startup.checks(startup)
         + local_stack.checks(stack)
         + autoscaler_steady.checks(steady)
+        + report_render.checks(rendering)
+        + load_generator.checks(generator)
     )
     sections = [
         machine(),
@@ -63,6 +73,8 @@ def main(argv: list[str] | None = None) -> int:
         cli_startup.render(startup),
         local_stack.render(stack),
         autoscaler_steady.render(steady, steady_settings),
+        report_render.render(rendering),
+        load_generator.render(generator),
         "Targets\n\n" + render_checks(checks),
     ]
     print("\n\n".join(sections))

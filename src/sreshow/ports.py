@@ -61,9 +61,21 @@ class AlertView:
     state: AlertState
 
 
+@dataclass(frozen=True)
+class RangeSeries:
+    """One series of a range query: its labels and (Unix time, value or None) points."""
+
+    labels: dict[str, str]
+    points: tuple[tuple[float, float | None], ...]
+
+
 class Metrics(Protocol):
     def query(self, expr: str) -> float | None:
         """The single value of a PromQL expression now (None: no value)."""
+        ...
+
+    def query_range(self, expr: str, start: float, end: float, step: float) -> list[RangeSeries]:
+        """A PromQL expression over a past window (Unix times): each series' points."""
         ...
 
 
@@ -203,7 +215,23 @@ class LoadStats:
     sent: int = 0
     ok: int = 0
     bad: int = 0  # 5xx answers, connection errors and timeouts
-    skipped: int = 0  # not sent: every client was busy (the target is too slow)
+    dropped: int = 0  # due but never sent: no connection came free in time (too slow a target)
+
+
+@dataclass(frozen=True)
+class LoadSample:
+    """One second of the load generator's own record (the journal's per-second series)."""
+
+    at: float  # Unix seconds at the end of the second (the last one may be shorter)
+    sent: int
+    answered: int
+    errors: int  # answers that were bad: 5xx, connection errors, timeouts
+    dropped: int
+    # of the latencies of the requests answered in that second, from their intended send
+    # time; None when none was answered
+    p50_ms: float | None = None
+    p95_ms: float | None = None
+    p99_ms: float | None = None
 
 
 @dataclass(frozen=True)
@@ -240,3 +268,7 @@ class Load(Protocol):
     def stats(self) -> LoadStats: ...
 
     def window(self) -> LoadWindow: ...
+
+    def samples(self) -> tuple[LoadSample, ...]:
+        """The seconds completed so far, oldest first (a bounded number of the latest)."""
+        ...

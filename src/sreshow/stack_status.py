@@ -14,7 +14,6 @@ from typing import Any, Literal
 
 from demo_app.faults import Faults
 from sreshow.core.notifications import Notification
-from sreshow.core.panels import Panel
 from sreshow.core.revisions import RolloutStatus
 
 AlertState = Literal["inactive", "pending", "firing"]
@@ -76,8 +75,7 @@ class StackStatus:
     alerts: tuple[AlertStatus, ...] = ()
     slis: Slis | None = None
     notifications: tuple[Notification, ...] = ()
-    panels: tuple[Panel, ...] = ()
-    dashboard_url: str | None = None
+    dashboard_url: str | None = None  # the live dashboard, while `sreshow dashboard` serves it
     state_location: str = ""  # where the stack's state is kept (a directory, a context)
     problems: tuple[str, ...] = ()  # parts that could not be read, and why
 

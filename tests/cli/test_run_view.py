@@ -94,3 +94,11 @@ def test_the_live_timeline_places_events_when_seen_and_late_ones_say_when() -> N
     assert "7.0s" in rows[0]
     assert "15.4s" in rows[1]
     assert "clients: availability SLI recovered (1.0), since 7.1 s" in rows[1]
+
+
+def test_the_live_view_links_the_live_dashboard_while_one_serves() -> None:
+    url = "http://127.0.0.1:8765/"
+    linked = render(run_view.live_layout(view(3), "spike-load", "local", 0.1, dashboard_url=url))
+    unlinked = render(run_view.live_layout(view(3), "spike-load", "local", 0.1))
+    assert f"live charts: {url}" in linked
+    assert "live charts" not in unlinked

@@ -178,4 +178,6 @@ def test_auto_runs_the_default_tour_to_its_scorecard(stack: LocalStack, tmp_path
     assert scorecard["error_budget_burned"] == pytest.approx(
         sum(step["metrics"]["error_budget_burned"] for step in scorecard["steps"])
     )
+    for step in scorecard["steps"]:  # the scorecard links each step's report
+        assert Path(step["report"]).is_file(), step
     assert_left_as_found(stack)

@@ -39,8 +39,10 @@ from sreshow.errors import EvictionRefused, PlatformError
 from sreshow.ports import (
     AlertState,
     AlertView,
+    LoadSample,
     LoadStats,
     LoadWindow,
+    RangeSeries,
     ReplicaView,
     Snapshot,
 )
@@ -167,6 +169,11 @@ class FakePlatform:
     def query(self, expr: str) -> float | None:
         self._called("query", expr)
         return self.query_value
+
+    def query_range(self, expr: str, start: float, end: float, step: float) -> list[RangeSeries]:
+        """No history: a run's charts then name every Prometheus series as missing."""
+        self._called("query_range", expr, start, end, step)
+        return []
 
     def error_rate(self, at: float) -> float:
         """The error rate faults gave at `at` (monotonic)."""
@@ -324,6 +331,10 @@ class FakeLoad:
         self._lock = threading.Lock()
         self._answers: deque[Answer] = deque()
         self._received = self._bad = 0
+        self._samples: list[LoadSample] = []
+        self._second: list[bool] = []  # the current second's answers: bad or not
+        self._second_start: float | None = None  # monotonic
+        self._unix_offset = time.time() - time.monotonic()
         self._interval = 0.0
         self._next_at: float | None = None  # when the next answer is due; None: stopped
         self.target = ""  # what the last start() asked for: url, path, duration
@@ -354,6 +365,12 @@ class FakeLoad:
                 self._answers.popleft()
             return LoadWindow(self.window_seconds, tuple(self._answers), self._received)
 
+    def samples(self) -> tuple[LoadSample, ...]:
+        """The whole seconds since the first answer, from the answers made up so far."""
+        self._answer_until_now()
+        with self._lock:
+            return tuple(self._samples)
+
     def _answer_until_now(self) -> None:
         now = time.monotonic()
         with self._lock:
@@ -361,6 +378,19 @@ class FakeLoad:
                 rate = self.platform.error_rate(self._next_at)
                 bad = rate > 0 and self._received % round(1 / rate) == 0
                 self._answers.append(Answer(self._next_at, bad, 0.01))
+                self._count_in_second(self._next_at, bad)
                 self._received += 1
                 self._bad += bad
                 self._next_at += self._interval
+
+    def _count_in_second(self, at: float, bad: bool) -> None:
+        """Per-second samples as the real generator keeps them (sent = answered here)."""
+        if self._second_start is None:
+            self._second_start = at
+        while at >= self._second_start + 1:
+            answered, errors = len(self._second), sum(self._second)
+            p = 10.0 if answered else None
+            end = self._second_start + 1 + self._unix_offset
+            self._samples.append(LoadSample(end, answered, answered, errors, 0, p, p, p))
+            self._second, self._second_start = [], self._second_start + 1
+        self._second.append(bad)

@@ -50,7 +50,7 @@ def result() -> ScenarioResult:
         ),
         steps=(),
         events=EVENTS,
-        requests={"sent": 100, "ok": 80, "bad": 20, "skipped": 0},
+        requests={"sent": 100, "ok": 80, "bad": 20, "dropped": 0},
     )
 
 

@@ -102,6 +102,7 @@ def test_scorecard_json_holds_the_tour_every_run_and_the_budget() -> None:
             "error_budget_burned": 0.0231,
         },
         "journal": "/state/runs/show/02-high-error-rate/journal.json",
+        "report": "/state/runs/show/02-high-error-rate/report.html",
     }
     assert record["steps"][2]["interrupted"] is True
     assert scorecard_json("t", "local", 1.0, SCORES[:2], finished=True)["passed"] is True

@@ -50,11 +50,17 @@ def test_a_high_error_rate_run_meets_every_alert_limit() -> None:
             "expectation": "HighErrorRate fires within 3m (18 s at time scale 0.1)",
             "passed": True,
             "detail": "fired after 10.9 s (1m 49s real-time)",
+            "kind": "firing",
+            "measured": pytest.approx(10.9),
+            "limit": pytest.approx(18),
         },
         {
             "expectation": "HighErrorRate is notified within 4m (24 s at time scale 0.1)",
             "passed": True,
             "detail": "notified after 12.2 s (2m 02s real-time)",
+            "kind": "notified",
+            "measured": pytest.approx(12.2),
+            "limit": pytest.approx(24),
         },
         {
             "expectation": "HighErrorRate resolves within 2m (12 s at time scale 0.1)",
@@ -62,6 +68,9 @@ def test_a_high_error_rate_run_meets_every_alert_limit() -> None:
             "detail": (
                 "resolved 11.5 s (1m 55s real-time) after the remediation at 20 s (faults_cleared)"
             ),
+            "kind": "resolved",
+            "measured": pytest.approx(11.5),
+            "limit": pytest.approx(12),
         },
     ]
 
@@ -376,3 +385,31 @@ def test_a_longer_limit_never_turns_a_pass_into_a_failure(
 
     for short_passed, long_passed in zip(passed(shorter), passed(longer), strict=True):
         assert long_passed or not short_passed
+
+
+def test_each_result_carries_its_kind_figure_and_bound_for_reports() -> None:
+    events = [
+        ev(5.0, "fault_injected", pods=PODS, faults={}),
+        ev(30.0, "alert_firing", alert="PodsDown"),
+    ]
+    metrics = RunMetrics(None, None, 4.5, 12.0, 0.02)
+
+    figures = [
+        (r.kind, r.measured, r.limit)
+        for r in (
+            *judge_alert(events, alert=ALERT, firing_within=60, notified_within=90, time_scale=0.1),
+            *judge_alert(events, alert="PodsDown", never_fires=True, time_scale=0.1),
+            judge_budget(metrics, max_burn=0.01),
+            judge_recovery(metrics, within=60, time_scale=0.1),
+            judge_rto(metrics, within=100, time_scale=0.1),
+        )
+    ]
+
+    assert figures == [
+        ("firing", None, pytest.approx(6)),  # never fired: nothing measured, the bound kept
+        ("notified", None, pytest.approx(9)),
+        ("never_fires", 30.0, None),  # when it fired
+        ("budget", 0.02, 0.01),
+        ("recovery", 4.5, pytest.approx(6)),
+        ("rto", 12.0, pytest.approx(10)),
+    ]

@@ -14,6 +14,7 @@ from typing import Any, Literal
 import httpx
 
 from sreshow.errors import PlatformError
+from sreshow.ports import RangeSeries
 
 AlertState = Literal["inactive", "pending", "firing"]
 
@@ -70,6 +71,23 @@ class PrometheusClient:
             return [] if math.isnan(value) else [Sample({}, value)]
         samples = [Sample(item["metric"], float(item["value"][1])) for item in data["result"]]
         return [s for s in samples if not math.isnan(s.value)]
+
+    def query_range(self, expr: str, start: float, end: float, step: float) -> list[RangeSeries]:
+        """`expr` from `start` to `end` (Unix times) every `step` seconds: each series with
+        its points, NaN as None."""
+        data = self._get(
+            "/api/v1/query_range",
+            {"query": expr, "start": f"{start:.3f}", "end": f"{end:.3f}", "step": f"{step:g}"},
+        )
+        if data.get("resultType") != "matrix":
+            return []
+        return [
+            RangeSeries(
+                dict(item["metric"]),
+                tuple((float(at), _finite(value)) for at, value in item["values"]),
+            )
+            for item in data["result"]
+        ]
 
     def scalar(self, expr: str) -> float | None:
         """The single value of `expr`, or None when it has no (or no finite) value."""
@@ -138,6 +156,11 @@ class PrometheusClient:
             )
         data: dict[str, Any] = body["data"]
         return data
+
+
+def _finite(text: str) -> float | None:
+    value = float(text)
+    return None if math.isnan(value) or math.isinf(value) else value
 
 
 def _unix_time(text: str | None) -> float | None:

@@ -32,7 +32,6 @@ def with_prometheus(status: StackStatus, client: PrometheusClient) -> StackStatu
         replicas=tuple(replace(r, faults=faults.get(r.name)) for r in status.replicas),
         alerts=tuple(AlertStatus(a.name, a.state, a.active_at) for a in alerts),
         slis=slis,
-        panels=tuple(_panels(status.time_scale)),
     )
 
 
@@ -69,7 +68,9 @@ def _faults(client: PrometheusClient) -> dict[str, Faults]:
     return {pod: Faults.model_validate(values) for pod, values in kinds.items()}
 
 
-def _panels(time_scale: float) -> list[Panel]:
+def dashboard_panels_for(time_scale: float, *, range_ms: int) -> list[Panel]:
+    """The Grafana dashboard's panels with their variables filled for all pods: rates
+    over four scrapes at `time_scale`, `$__range` of `range_ms`; none if unreadable."""
     path = MANIFESTS_DIR / "monitoring" / "grafana" / "sre-app-dashboard.json"
     try:
         dashboard = json.loads(path.read_text(encoding="utf-8"))
@@ -77,5 +78,5 @@ def _panels(time_scale: float) -> list[Panel]:
         return []
     scrape_ms = max(round(SCRAPE_INTERVAL_MS * time_scale), 1000)
     return dashboard_panels(
-        dashboard, namespace=NAMESPACE, rate_interval_ms=4 * scrape_ms, range_ms=15 * 60_000
+        dashboard, namespace=NAMESPACE, rate_interval_ms=4 * scrape_ms, range_ms=range_ms
     )

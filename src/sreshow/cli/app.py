@@ -10,7 +10,16 @@ import typer
 
 from sreshow import __version__
 from sreshow.cli.application import Application
-from sreshow.cli.commands import doctor, drill, scenario, stack, walkthrough
+from sreshow.cli.commands import (
+    dashboard,
+    doctor,
+    drill,
+    load,
+    report,
+    scenario,
+    stack,
+    walkthrough,
+)
 from sreshow.errors import ExitCode, SreshowError
 from sreshow.settings import ENVIRONMENT_HELP, Settings
 
@@ -49,6 +58,9 @@ scenario.register(app)
 drill.register(app)
 doctor.register(app)
 walkthrough.register(app)
+report.register(app)
+load.register(app)
+dashboard.register(app)
 
 
 def main(argv: list[str] | None = None) -> int:

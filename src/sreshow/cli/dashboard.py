@@ -53,11 +53,7 @@ def summary_table(status: StackStatus) -> Table:
 def status_view(status: StackStatus) -> RenderableType:
     """The whole `status` screen."""
     summary = summary_table(status)
-    if status.dashboard_url:
-        # The link carries every panel's query: too long to read, so it is a terminal
-        # hyperlink here; `status --json` has it as text.
-        label = f"{len(status.panels)} panels as Prometheus graphs (click; URL in --json)"
-        summary.add_row("dashboard", Text(label, style=f"link {status.dashboard_url}"))
+    summary.add_row("dashboard", status.dashboard_url or "run `sreshow dashboard` to serve one")
     parts: list[RenderableType] = [summary]
     parts += [_replicas(status), _autoscaler(status), _alerts(status), _slis(status)]
     parts += [_notifications(status)]

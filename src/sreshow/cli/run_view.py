@@ -42,13 +42,15 @@ def live_layout(
     height: int = 40,
     *,
     width: int = NARROW,
+    dashboard_url: str | None = None,
 ) -> RenderableType:
     """The live screen: the step, replicas, autoscaler, alerts, clients, narration, and
     as much of the timeline (newest last, each at the time it was seen) as fits in
     `height` lines. Narrower than `NARROW` columns it is compact, so that the alerts keep
     their names and the whole fits an 80x24 terminal under a cue: the replicas are one
     line, the tables lose their titles and headers, only the latest narration shows (cut
-    to one line), and the timeline shows only when a row of it fits."""
+    to one line), and the timeline shows only when a row of it fits. With
+    `dashboard_url`, a line links the live dashboard."""
     narrow = width < NARROW
     header = Text.assemble(
         ("sreshow ", "bold"),
@@ -61,6 +63,8 @@ def live_layout(
         ("healthy", "green") if view.healthy else (f"unhealthy: {view.health_reason}", "red"),
     )
     top: list[Text] = [header, step, service]
+    if dashboard_url:  # `sreshow dashboard` serves the charts of this run live
+        top.insert(1, Text.assemble(("live charts: ", "bold"), (dashboard_url, "link")))
     panels = Table.grid(padding=(0, 2))
     if narrow:
         top.append(_replicas_line(view))

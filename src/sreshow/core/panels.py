@@ -1,8 +1,8 @@
-"""The Grafana dashboard's panels as Prometheus graph links.
+"""The Grafana dashboard's panels as plain PromQL.
 
-Grafana does not run on every platform, so `status` links every panel to
-Prometheus's own graph page with the panel's queries, taken from the one dashboard
-file and with Grafana's variables filled in as Grafana would for "all pods".
+Grafana does not run on every platform, so the live dashboard (`sreshow dashboard`)
+draws the panels itself, from the one dashboard file's queries with Grafana's
+variables filled in as Grafana would for "all pods".
 """
 
 from __future__ import annotations
@@ -11,11 +11,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode
 
 from sreshow.core.durations import format_duration
-
-RANGE_INPUT = "15m"
 
 
 @dataclass(frozen=True)
@@ -45,18 +42,6 @@ def dashboard_panels(
         if queries:
             panels.append(Panel(panel.get("title", "untitled"), queries))
     return panels
-
-
-def graph_url(prometheus_url: str, queries: tuple[str, ...]) -> str:
-    """One Prometheus graph page showing `queries` (one graph each) over the last 15m."""
-    params: dict[str, str] = {}
-    for index, query in enumerate(queries):
-        params |= {
-            f"g{index}.expr": query,
-            f"g{index}.tab": "0",
-            f"g{index}.range_input": RANGE_INPUT,
-        }
-    return f"{prometheus_url.rstrip('/')}/graph?{urlencode(params)}"
 
 
 def _fill(expr: str, values: Mapping[str, str]) -> str:

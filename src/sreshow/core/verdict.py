@@ -14,14 +14,16 @@ at its limit passes. Alert expectations, for one alert:
     never_fires      passes iff the alert never fired at all during the run.
 
 Something that never happened fails, and the detail says so ("not detected",
-"never resolved", "nothing was measured: no requests").
+"never resolved", "nothing was measured: no requests"). Each result also carries, for
+reports and JUnit, its kind, the figure measured (None when nothing happened) and the
+limit, in seconds on the stack's clock (a share for the error budget).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from sreshow.core.slo import check_time_scale
@@ -39,6 +41,11 @@ from sreshow.core.timeline import (
 )
 
 Verdict = Literal["passed", "failed"]
+# What an expectation checks: `measured` and `limit` are seconds on the stack's clock,
+# a share of the error budget for `budget`.
+ExpectationKind = Literal[
+    "firing", "notified", "resolved", "never_fires", "budget", "recovery", "rto"
+]
 
 # Measurements and limits are floats (0.7 * 0.1 is 0.06999…): a hair over still passes.
 _TOLERANCE = 1e-9
@@ -51,9 +58,21 @@ class ExpectationResult:
     expectation: str  # "HighErrorRate fires within 3m (18 s at time scale 0.1)"
     passed: bool
     detail: str  # "fired after 10.9 s (1m 49s real-time)", "never fired (not detected)"
+    # For reports and JUnit: what was checked, the figure (None: nothing happened; for
+    # never_fires, when it fired) and its bound (None for never_fires).
+    kind: ExpectationKind | None = field(default=None, compare=False)
+    measured: float | None = field(default=None, compare=False)
+    limit: float | None = field(default=None, compare=False)
 
     def as_json(self) -> dict[str, Any]:
-        return {"expectation": self.expectation, "passed": self.passed, "detail": self.detail}
+        return {
+            "expectation": self.expectation,
+            "passed": self.passed,
+            "detail": self.detail,
+            "kind": self.kind,
+            "measured": self.measured,
+            "limit": self.limit,
+        }
 
 
 def judge_alert(
@@ -112,11 +131,12 @@ def judge_budget(metrics: RunMetrics, *, max_burn: float) -> ExpectationResult:
         raise ValueError(f"max_burn must be a share >= 0 (0.05 = 5 %), not {max_burn!r}")
     expectation = f"error budget burned at most {format_share(max_burn)}"
     burned = metrics.error_budget_burned
+    figures: dict[str, Any] = {"kind": "budget", "measured": burned, "limit": max_burn}
     if burned is None:
         reason = metrics.reasons.get("error_budget_burned", "nothing was measured: no requests")
-        return ExpectationResult(expectation, False, reason)
+        return ExpectationResult(expectation, False, reason, **figures)
     detail = f"burned {format_share(burned)} of the error budget"
-    return ExpectationResult(expectation, _at_most(burned, max_burn), detail)
+    return ExpectationResult(expectation, _at_most(burned, max_burn), detail, **figures)
 
 
 def judge_recovery(metrics: RunMetrics, *, within: float, time_scale: float) -> ExpectationResult:
@@ -126,13 +146,16 @@ def judge_recovery(metrics: RunMetrics, *, within: float, time_scale: float) -> 
     _check_limit("within", within)
     expectation = f"recovers within {_limit_text(within, time_scale)}"
     measured = metrics.time_to_recover_s
+    figures: dict[str, Any] = {"kind": "recovery", "measured": measured}
+    figures["limit"] = within * time_scale
     if measured is None:
         reason = metrics.reasons.get("time_to_recover_s", "never recovered")
-        return ExpectationResult(expectation, False, reason)
+        return ExpectationResult(expectation, False, reason, **figures)
     return ExpectationResult(
         expectation,
         _at_most(measured, within * time_scale),
         f"recovered after {_measured_text(measured, time_scale)}",
+        **figures,
     )
 
 
@@ -142,15 +165,17 @@ def judge_rto(metrics: RunMetrics, *, within: float, time_scale: float) -> Expec
     _check_limit("within", within)
     expectation = f"service healthy again within {_limit_text(within, time_scale)} (RTO)"
     measured = metrics.rto_s
+    figures: dict[str, Any] = {"kind": "rto", "measured": measured, "limit": within * time_scale}
     if measured is None:
         reason = metrics.reasons.get("rto_s", "the service never became healthy again")
-        return ExpectationResult(expectation, False, reason)
+        return ExpectationResult(expectation, False, reason, **figures)
     detail = (
         "the service stayed healthy (RTO 0 s)"
         if measured == 0
         else f"healthy again after {_measured_text(measured, time_scale)}"
     )
-    return ExpectationResult(expectation, _at_most(measured, within * time_scale), detail)
+    passed = _at_most(measured, within * time_scale)
+    return ExpectationResult(expectation, passed, detail, **figures)
 
 
 def overall_verdict(
@@ -179,10 +204,10 @@ def _judge_never_fires(
 ) -> ExpectationResult:
     expectation = f"{alert} never fires"
     if not firings:
-        return ExpectationResult(expectation, True, "never fired")
+        return ExpectationResult(expectation, True, "never fired", kind="never_fires")
     fired_at = ordered[firings[0]].t
     detail = f"fired {_measured_text(fired_at, time_scale)} into the run"
-    return ExpectationResult(expectation, False, detail)
+    return ExpectationResult(expectation, False, detail, kind="never_fires", measured=fired_at)
 
 
 def _judge_firing(
@@ -195,13 +220,18 @@ def _judge_firing(
     time_scale: float,
 ) -> ExpectationResult:
     expectation = f"{alert} fires within {_limit_text(within, time_scale)}"
+    limit = within * time_scale
     if not firings:
-        return ExpectationResult(expectation, False, _not_fired(ordered, alert))
+        detail = _not_fired(ordered, alert)
+        return ExpectationResult(expectation, False, detail, kind="firing", limit=limit)
     measured = ordered[firings[0]].t - start
     return ExpectationResult(
         expectation,
-        _at_most(measured, within * time_scale),
+        _at_most(measured, limit),
         f"fired after {_measured_text(measured, time_scale)}",
+        kind="firing",
+        measured=measured,
+        limit=limit,
     )
 
 
@@ -219,14 +249,18 @@ def _judge_notified(
         ),
         None,
     )
+    limit = within * time_scale
     if notification is None:
         detail = "no firing notification named it (not notified)"
-        return ExpectationResult(expectation, False, detail)
+        return ExpectationResult(expectation, False, detail, kind="notified", limit=limit)
     measured = notification.t - start
     return ExpectationResult(
         expectation,
-        _at_most(measured, within * time_scale),
+        _at_most(measured, limit),
         f"notified after {_measured_text(measured, time_scale)}",
+        kind="notified",
+        measured=measured,
+        limit=limit,
     )
 
 
@@ -238,9 +272,10 @@ def _judge_resolved(
     time_scale: float,
 ) -> ExpectationResult:
     expectation = f"{alert} resolves within {_limit_text(within, time_scale)}"
+    figures: dict[str, Any] = {"kind": "resolved", "limit": within * time_scale}
     if not firings:
         detail = _not_fired(ordered, alert) + ", so it never resolved"
-        return ExpectationResult(expectation, False, detail)
+        return ExpectationResult(expectation, False, detail, **figures)
     first, last = firings[0], firings[-1]
     resolved = next(
         (
@@ -252,7 +287,7 @@ def _judge_resolved(
     )
     if resolved is None:
         detail = "still firing at the end of the run (never resolved)"
-        return ExpectationResult(expectation, False, detail)
+        return ExpectationResult(expectation, False, detail, **figures)
     remediation = next((event for event in ordered[first + 1 :] if is_remediation(event)), None)
     if remediation is None:
         since, origin = ordered[first].t, "it fired"
@@ -264,6 +299,8 @@ def _judge_resolved(
         expectation,
         _at_most(measured, within * time_scale),
         f"resolved {_measured_text(measured, time_scale)} after {origin}",
+        measured=measured,
+        **figures,
     )
 
 

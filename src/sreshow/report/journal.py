@@ -5,8 +5,19 @@
      metrics: {time_to_detect_s, time_to_notify_s, time_to_recover_s, rto_s,
                error_budget_burned},
      metrics_real_time: {... the durations divided by the time scale},
-     expectations: [{expectation, passed, detail}], steps: [...], requests: {...},
-     steady_state: {before, after}, events: [{t, kind, ...}]}
+     expectations: [{expectation, passed, detail, kind, measured, limit}],
+     steps: [...], requests: {...},
+     steady_state: {before, after}, events: [{t, kind, ...}],
+     series: {...}, predicted: [...]}
+
+An expectation's `kind` is firing, notified, resolved, never_fires, budget, recovery or
+rto; `measured` and `limit` are seconds on the stack's clock (a share of the error
+budget for `budget`), `measured` null when nothing happened (journals before these
+three keys have only the text).
+
+`series` holds the charts' data, read from Prometheus and the load generator as the
+run ended (report/series.py); `predicted`, each expected alert's band for firing and
+notification against what the run saw (scenarios/prediction.py, core/alert_judge.py).
 
 An RTO drill adds `drill`: {level, target_s, rto_s, passed, slowest_phase,
 phases: [{phase, what, started_s, ended_s, duration_s}]}.
@@ -65,6 +76,8 @@ def journal(result: ScenarioResult, extra: Mapping[str, Any] | None = None) -> d
         "requests": result.requests,
         "steady_state": result.steady_state,
         "events": [e.as_json() for e in result.events],
+        "series": result.series,
+        "predicted": result.predicted,
         **(extra or {}),
     }
 

@@ -23,7 +23,7 @@ import signal
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel
 
@@ -39,9 +39,11 @@ from sreshow.core.verdict import (
 )
 from sreshow.errors import ExitCode, PlatformError, SreshowError
 from sreshow.ports import Load, Platform, Snapshot
+from sreshow.report.series import run_series
 from sreshow.scenarios import spec as s
 from sreshow.scenarios.observer import Observer, RunView
 from sreshow.scenarios.plan import describe_check, describe_step
+from sreshow.scenarios.prediction import predicted_vs_observed
 from sreshow.scenarios.signals import routed_signals
 from sreshow.scenarios.steps import (
     WAIT_KINDS,
@@ -88,6 +90,10 @@ class ScenarioResult:
     slo_objective: float = 0.999
     slo_window_s: float = 30 * 24 * 3600.0
     requests: dict[str, int] = field(default_factory=dict)
+    # The charts' series (report/series.py) and the alerts' predicted bands held against
+    # the timeline (scenarios/prediction.py), as the journal keeps them.
+    series: dict[str, Any] = field(default_factory=dict)
+    predicted: list[dict[str, Any]] = field(default_factory=list)
 
 
 class Interrupted(KeyboardInterrupt):
@@ -381,8 +387,16 @@ class ScenarioRunner:
                 "sent": stats.sent,
                 "ok": stats.ok,
                 "bad": stats.bad,
-                "skipped": stats.skipped,
+                "dropped": stats.dropped,
             },
+            series=run_series(
+                self.platform,
+                started_at=started_at,
+                ended_at=started_at + duration,
+                time_scale=self.platform.time_scale,
+                load_samples=self.load.samples(),
+            ),
+            predicted=predicted_vs_observed(self.spec, events, self.platform.time_scale),
         )
 
     def _alert_expectations(self) -> list[s.AlertExpectation]:

@@ -32,6 +32,7 @@ class StepScore:
             "interrupted": self.interrupted,
             "metrics": self.metrics.as_json(),
             "journal": str(self.journal),
+            "report": str(self.journal.parent / "report.html"),
         }
 
 

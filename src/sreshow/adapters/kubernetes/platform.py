@@ -48,7 +48,7 @@ from sreshow.adapters.prometheus import PrometheusClient
 from sreshow.adapters.sink import PATH_KEY, notifications_from_records
 from sreshow.core.notifications import Notification
 from sreshow.errors import PlatformError, UsageError
-from sreshow.ports import AlertView, FaultPatch, Snapshot
+from sreshow.ports import AlertView, FaultPatch, RangeSeries, Snapshot
 
 T = TypeVar("T")
 APP_SELECTOR = f"app.kubernetes.io/name={APP_NAME}"
@@ -219,6 +219,9 @@ class KubernetesPlatform:
 
     def query(self, expr: str) -> float | None:
         return self._monitoring.read(f"query {expr}", lambda: self._prometheus.scalar(expr))
+
+    def query_range(self, expr: str, start: float, end: float, step: float) -> list[RangeSeries]:
+        return self._prometheus.query_range(expr, start, end, step)
 
     # --- actions ----------------------------------------------------------------------
 

@@ -25,7 +25,7 @@ from sreshow.adapters.prometheus import PrometheusClient
 from sreshow.adapters.sink import read_notifications
 from sreshow.core.notifications import Notification
 from sreshow.errors import PlatformError, UsageError
-from sreshow.ports import AlertView, FaultPatch, ReplicaView, Snapshot
+from sreshow.ports import AlertView, FaultPatch, RangeSeries, ReplicaView, Snapshot
 
 ADMIN_TIMEOUT_SECONDS = 5.0
 
@@ -98,6 +98,9 @@ class LocalPlatform:
 
     def query(self, expr: str) -> float | None:
         return self._prometheus.scalar(expr)
+
+    def query_range(self, expr: str, start: float, end: float, step: float) -> list[RangeSeries]:
+        return self._prometheus.query_range(expr, start, end, step)
 
     # --- actions ----------------------------------------------------------------------
 

@@ -13,7 +13,6 @@ from sreshow.adapters.local.state import StackDir, StackRecord
 from sreshow.adapters.prometheus import PrometheusClient
 from sreshow.adapters.sink import read_notifications
 from sreshow.adapters.stack_metrics import with_prometheus
-from sreshow.core.panels import graph_url
 from sreshow.core.revisions import RolloutStatus
 from sreshow.stack_status import AutoscalerStatus, ReplicaStatus, StackStatus
 
@@ -65,10 +64,7 @@ def collect(stack: StackDir, record: StackRecord) -> StackStatus:
         status = with_prometheus(status, client)
     finally:
         client.close()
-    if status.problems:
-        return status
-    queries = tuple(q for p in status.panels for q in p.queries)
-    return replace(status, dashboard_url=graph_url(prometheus_url, queries))
+    return status
 
 
 def rollout_of(record: StackRecord) -> RolloutStatus:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from sreshow.cli.application import application
+from sreshow.cli.commands.report import JUNIT_OPTION
 from sreshow.cli.options import CONTEXT_OPTION, REPORT_OPTION, check_report_dir
 from sreshow.errors import UsageError
 
@@ -32,16 +33,19 @@ def rto_drill(  # noqa: PLR0917 (Typer: one parameter per option)
         "limit is); default: the seed's figures, app 30s, config 5m, full 20m.",
     ),
     report: Annotated[Path | None, REPORT_OPTION] = None,
+    junit: Annotated[Path | None, JUNIT_OPTION] = None,
     yes: bool = typer.Option(False, "--yes", help="full: do not ask before tearing down."),
     context: str | None = CONTEXT_OPTION,
 ) -> int:
     """Break the service, restore it, measure the RTO against a target: exit 0 when met,
     1 when missed (naming the slowest phase)."""
     from sreshow.core.durations import parse_duration
+    from sreshow.report.render import check_junit_path
     from sreshow.scenarios.drill import DEFAULT_TARGETS
 
     app = application(ctx).on_context(context)
     check_report_dir(report)
+    check_junit_path(junit)
     if level not in DEFAULT_TARGETS:
         levels = ", ".join(DEFAULT_TARGETS)
         raise UsageError(f"--level {level}: unknown level; use one of {levels}")
@@ -56,7 +60,7 @@ def rto_drill(  # noqa: PLR0917 (Typer: one parameter per option)
     if level == "full":
         from sreshow.cli.commands.rebuild_drill import run_full_drill
 
-        return run_full_drill(app, target_s=target_s, report_dir=report, yes=yes)
+        return run_full_drill(app, target_s=target_s, report_dir=report, yes=yes, junit=junit)
     from sreshow.cli.commands.scenario_run import execute
     from sreshow.scenarios.drill import drill_spec
 
@@ -67,6 +71,7 @@ def rto_drill(  # noqa: PLR0917 (Typer: one parameter per option)
         report_dir=report,
         app=app,
         closing=lambda result: _drill_closing(result, level, target_s),
+        junit=junit,
     )
 
 

@@ -21,11 +21,20 @@ if TYPE_CHECKING:
 REBUILDABLE = ("local",)  # eks will destroy and apply; a shared cluster is not torn down
 
 
-def run_full_drill(app: Application, *, target_s: float, report_dir: Path | None, yes: bool) -> int:
-    """Tear the running stack down and rebuild it; the contract exit code."""
+def run_full_drill(
+    app: Application,
+    *,
+    target_s: float,
+    report_dir: Path | None,
+    yes: bool,
+    junit: Path | None = None,
+) -> int:
+    """Tear the running stack down and rebuild it; the contract exit code (the journal,
+    the reports next to it and the JUnit XML to `junit` written as for every run)."""
     from rich.live import Live
 
     from sreshow.cli import run_view
+    from sreshow.cli.commands.scenario_run import write_run_reports
     from sreshow.cli.drill_view import phases_view
     from sreshow.core.drill import drill_record, drill_verdict
     from sreshow.ports import UpOptions
@@ -81,9 +90,14 @@ def run_full_drill(app: Application, *, target_s: float, report_dir: Path | None
     )
     out.print(run_view.summary(result, str(journal)))
     out.print(phases_view(drill.phases, verdict))
+    reported = write_run_reports(app.terminal, journal, junit)
     if error:
         app.terminal.error(error)
-    return int(ExitCode.INTERRUPTED if interrupted else result.exit_code)
+    if interrupted:
+        return int(ExitCode.INTERRUPTED)
+    if not reported and result.exit_code == ExitCode.PASSED:
+        return int(ExitCode.PLATFORM)
+    return int(result.exit_code)
 
 
 def _progress_view(live: Live) -> Callable[[StackStatus], None]:

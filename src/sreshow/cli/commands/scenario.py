@@ -15,6 +15,7 @@ from typer import _click
 from typer.core import TyperGroup
 
 from sreshow.cli.application import application
+from sreshow.cli.commands.report import JUNIT_OPTION
 from sreshow.cli.options import CONTEXT_OPTION, REPORT_OPTION, check_report_dir
 from sreshow.cli.terminal import Terminal
 
@@ -116,9 +117,12 @@ def run(  # noqa: PLR0917 (Typer: one parameter per option)
     ),
     auto: bool = typer.Option(False, "--auto", help="Do not wait for Enter at pause steps."),
     report: Annotated[Path | None, REPORT_OPTION] = None,
+    junit: Annotated[Path | None, JUNIT_OPTION] = None,
     context: str | None = CONTEXT_OPTION,
 ) -> int:
-    """Run a scenario on the running stack and measure it (exit 0 passed, 1 failed)."""
+    """Run a scenario on the running stack and measure it (exit 0 passed, 1 failed);
+    the journal, report.md and report.html go to the run's folder (or --report)."""
+    from sreshow.report.render import check_junit_path
     from sreshow.scenarios.loader import resolve_scenario
     from sreshow.scenarios.plan import plan_lines
 
@@ -126,13 +130,14 @@ def run(  # noqa: PLR0917 (Typer: one parameter per option)
     terminal = app.terminal
     spec, _ = resolve_scenario(scenario)
     check_report_dir(report)
+    check_junit_path(junit)
     if dry_run:
         _print_lines(terminal, [f"{spec.name}: {spec.summary}", *plan_lines(spec)])
         terminal.out.print("dry run: nothing was touched")
         return 0
     from sreshow.cli.commands.scenario_run import execute
 
-    return execute(spec, auto=auto, report_dir=report, app=app)
+    return execute(spec, auto=auto, report_dir=report, app=app, junit=junit)
 
 
 def _print_lines(terminal: Terminal, lines: list[str]) -> None:

@@ -122,15 +122,25 @@ def status(
         raise UsageError("--json and --watch do not go together; use one")
     lifecycle = app.platforms.current()
     out = app.terminal.out
+
+    def read() -> "StackStatus":
+        """The stack's status, linking the live dashboard while one serves it."""
+        from dataclasses import replace
+
+        from sreshow.report.live_link import live_dashboard_url
+
+        url = live_dashboard_url(app.settings.state_dir)
+        return replace(lifecycle.status(), dashboard_url=url)
+
     if as_json:
-        out.print_json(json.dumps(lifecycle.status().as_json()))
+        out.print_json(json.dumps(read().as_json()))
         return
     if not watch:
-        out.print(dashboard.status_view(lifecycle.status()))
+        out.print(dashboard.status_view(read()))
         return
     with Live(console=out, screen=False, auto_refresh=False) as live:
         while True:
-            live.update(dashboard.status_view(lifecycle.status()), refresh=True)
+            live.update(dashboard.status_view(read()), refresh=True)
             time.sleep(1.0)
 
 

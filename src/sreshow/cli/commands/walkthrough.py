@@ -81,7 +81,7 @@ def _present(
 
     from sreshow.cli.walkthrough_view import presenter_screen, scorecard_table
     from sreshow.files import write_atomically
-    from sreshow.scenarios.load import ThreadedLoad
+    from sreshow.scenarios.load import OpenModelLoad
     from sreshow.walkthrough.keys import KeyReader
     from sreshow.walkthrough.presenter import Presenter
     from sreshow.walkthrough.scorecard import scorecard_json
@@ -94,7 +94,7 @@ def _present(
         tour,
         stops,
         platform,
-        ThreadedLoad,
+        OpenModelLoad,
         auto=auto,
         write_journal=lambda stop, result: _write_step_journal(run_dir, stop, result),
         on_line=None if screen else lambda line: out.print(line, highlight=False, soft_wrap=True),
@@ -130,6 +130,9 @@ def _present(
     write_atomically(run_dir / SCORECARD_FILE, json.dumps(scorecard, indent=2) + "\n")
     out.print(scorecard_table(presenter.scores, platform.time_scale))
     out.print(_ending(presenter), highlight=False)
+    for score in presenter.scores:
+        report = score.journal.parent / "report.html"
+        out.print(f"step {score.number}: {report}", highlight=False, soft_wrap=True)
     out.print(f"report: {run_dir}", highlight=False, soft_wrap=True)
     return code
 
@@ -147,14 +150,19 @@ def _ending(presenter: "Presenter") -> str:
 
 
 def _write_step_journal(run_dir: Path, stop: "Stop", result: "ScenarioResult") -> Path:
+    """The step's journal, with report.md and report.html beside it (not printed: the
+    presenter's screen stays the show's)."""
     from sreshow.report.journal import write_journal
+    from sreshow.report.render import read_journal, write_reports
 
     folder = run_dir / f"{stop.number:02d}-{result.scenario}"
     again = 2
     while folder.exists():  # a repeated step keeps each run
         folder = run_dir / f"{stop.number:02d}-{result.scenario}-{again}"
         again += 1
-    return write_journal(result, folder)
+    journal = write_journal(result, folder)
+    write_reports(read_journal(journal), folder)
+    return journal
 
 
 def _write_notes(
