@@ -102,3 +102,31 @@ def test_the_live_view_links_the_live_dashboard_while_one_serves() -> None:
     unlinked = render(run_view.live_layout(view(3), "spike-load", "local", 0.1))
     assert f"live charts: {url}" in linked
     assert "live charts" not in unlinked
+
+
+def test_the_summary_holds_each_alert_against_its_predicted_band() -> None:
+    inside = {
+        "alert": "HighErrorRate",
+        "fire_band_s": [11.625, 15.625],
+        "notify_band_s": [11.625, 45.625],
+        "observed_fire_s": 14.7,
+        "observed_notify_s": 17.3,
+        "fire_verdict": "within",
+        "notify_verdict": "within",
+        "likely_cause": None,
+    }
+    late = inside | {
+        "alert": "HighLatency",
+        "observed_fire_s": None,
+        "observed_notify_s": None,
+        "fire_verdict": "never",
+        "notify_verdict": "never",
+        "likely_cause": "its `for: 1m` is longer than the run waited",
+    }
+    text = render(run_view.summary(replace(result(), predicted=[inside, late]), "/j.json"))
+    lines = " ".join(text.split())
+
+    assert "≈ HighErrorRate fired at 14.7 s (predicted 11.6 s to 15.6 s: within)" in lines
+    assert "notified at 17.3 s (predicted 11.6 s to 45.6 s: within)" in lines
+    assert "! HighLatency never fired (predicted 11.6 s to 15.6 s: never)" in lines
+    assert "likely cause: its `for: 1m` is longer than the run waited" in lines

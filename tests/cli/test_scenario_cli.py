@@ -131,6 +131,11 @@ def test_dry_run_prints_the_plan_and_touches_nothing(sreshow: Sreshow, state_dir
     assert lines[0].startswith("high-error-rate: ")
     assert "Steps:" in lines
     assert any("wait for HighErrorRate firing (within 4m)" in line for line in lines)
+    # When the alert should fire by the shipped files: after its `for: 1m`, at the latest
+    # a window, an evaluation and the `for` later.
+    [predicted] = [line for line in lines if line.startswith("predicted in real time: ")]
+    assert predicted.startswith("predicted in real time: HighErrorRate: fires 1m")
+    assert "after the fault, notified" in predicted
     assert lines[-1] == "dry run: nothing was touched"
     assert not state_dir.exists()
 

@@ -6,7 +6,8 @@ prints.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from rich import box
 from rich.console import Group, RenderableType
@@ -15,7 +16,7 @@ from rich.table import Table
 from rich.text import Text
 
 from sreshow.cli.dashboard import ALERT_STYLES
-from sreshow.core.timeline import format_seconds
+from sreshow.core.timeline import format_band, format_seconds
 from sreshow.core.verdict import format_share
 from sreshow.report.narrative import describe_event
 
@@ -211,10 +212,30 @@ def summary(result: ScenarioResult, journal_path: str) -> RenderableType:
     for expectation in result.expectations:
         mark = ("✓ ", "green") if expectation.passed else ("✗ ", "bold red")
         lines.append(Text.assemble(mark, f"{expectation.expectation}: {expectation.detail}"))
+    lines += [_predicted_line(entry) for entry in result.predicted]
     if result.error:
         lines.append(Text.assemble(("stopped by: ", "bold red"), result.error))
     lines.append(Text(f"journal: {journal_path}", style="dim"))
     return Group(*lines)
+
+
+def _predicted_line(entry: Mapping[str, Any]) -> Text:
+    """`HighErrorRate fired at 14.7 s (predicted 11.6 s to 15.6 s: within), …`, and the
+    likely cause when outside."""
+    parts = []
+    for what, done in (("fire", "fired"), ("notify", "notified")):
+        band, seen, verdict = (
+            entry.get(k) for k in (f"{what}_band_s", f"observed_{what}_s", f"{what}_verdict")
+        )
+        happened = f"never {done}" if seen is None else f"{done} at {format_seconds(seen)}"
+        predicted = format_band(*band) if isinstance(band, list) and len(band) == 2 else "—"
+        parts.append(f"{happened} (predicted {predicted}: {verdict})")
+    inside = entry.get("fire_verdict") == "within" and entry.get("notify_verdict") == "within"
+    mark = ("≈ ", "green") if inside else ("! ", "bold yellow")
+    text = Text.assemble(mark, f"{entry.get('alert')} " + ", ".join(parts))
+    if entry.get("likely_cause"):
+        text.append(f" — likely cause: {entry['likely_cause']}", style="yellow")
+    return text
 
 
 def _days(seconds: float) -> str:

@@ -336,6 +336,11 @@ def real_time_equivalent(seconds: float, time_scale: float) -> float:
     return seconds / time_scale
 
 
+def format_band(earliest_s: float | None, latest_s: float | None) -> str:
+    """A span for people: `11.6 s to 15.6 s`, `1m 05s to 1m 34s`; a missing end as `—`."""
+    return f"{format_seconds(earliest_s)} to {format_seconds(latest_s)}"
+
+
 def format_seconds(seconds: float | None) -> str:
     """A duration for people: `10.9 s`, `18 s`, `3m`, `2m 05s`, `1h 00m 05s`; None → `—`.
 

@@ -27,6 +27,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
+from sreshow.core.alert_band import AlertBand
 from sreshow.core.slo import BudgetInputs
 from sreshow.core.timeline import EventKind, RunMetrics, TimelineEvent, run_metrics
 from sreshow.core.verdict import (
@@ -43,7 +44,7 @@ from sreshow.report.series import run_series
 from sreshow.scenarios import spec as s
 from sreshow.scenarios.observer import Observer, RunView
 from sreshow.scenarios.plan import describe_check, describe_step
-from sreshow.scenarios.prediction import predicted_vs_observed
+from sreshow.scenarios.prediction import band_line, judged, predicted_bands
 from sreshow.scenarios.signals import routed_signals
 from sreshow.scenarios.steps import (
     WAIT_KINDS,
@@ -125,6 +126,7 @@ class ScenarioRunner:
         self._signal_during_cleanup = False
         self._outcomes: list[StepOutcome] = []
         self._steady: dict[str, str] = {}
+        self._bands = _predicted_bands(spec, platform.time_scale)
 
     def run(self) -> ScenarioResult:
         started_at = time.time()
@@ -147,6 +149,8 @@ class ScenarioRunner:
                     platform=self.platform.name,
                     time_scale=self.platform.time_scale,
                 )
+                for band in self._bands:
+                    observer.record(EventKind.NARRATION, text=f"predicted: {band_line(band)}")
                 try:
                     error, code = self._steps(ctx)
                 except KeyboardInterrupt:  # Ctrl-C, or SIGTERM as Interrupted
@@ -396,7 +400,7 @@ class ScenarioRunner:
                 time_scale=self.platform.time_scale,
                 load_samples=self.load.samples(),
             ),
-            predicted=predicted_vs_observed(self.spec, events, self.platform.time_scale),
+            predicted=judged(self._bands, events),
         )
 
     def _alert_expectations(self) -> list[s.AlertExpectation]:
@@ -474,6 +478,15 @@ def _scale_back(ctx: StepContext) -> None:
     ctx.platform.scale(wanted)
     kind = EventKind.SCALED if wanted > previous else EventKind.REPLICAS_RESTORED
     ctx.observer.record(kind, previous=previous, replicas=wanted)
+
+
+def _predicted_bands(spec: s.ScenarioSpec, time_scale: float) -> list[AlertBand]:
+    """The expected alerts' bands; none when the monitoring files cannot be read (the
+    run goes on: the journal's `predicted` is then empty)."""
+    try:
+        return predicted_bands(spec, time_scale)
+    except (OSError, ValueError):
+        return []
 
 
 def _load_seconds(events: Sequence[TimelineEvent]) -> float:

@@ -132,7 +132,10 @@ def run(  # noqa: PLR0917 (Typer: one parameter per option)
     check_report_dir(report)
     check_junit_path(junit)
     if dry_run:
-        _print_lines(terminal, [f"{spec.name}: {spec.summary}", *plan_lines(spec)])
+        from sreshow.scenarios.prediction import band_line, predicted_bands
+
+        predicted = [f"predicted in real time: {band_line(b)}" for b in predicted_bands(spec, 1.0)]
+        _print_lines(terminal, [f"{spec.name}: {spec.summary}", *plan_lines(spec), *predicted])
         terminal.out.print("dry run: nothing was touched")
         return 0
     from sreshow.cli.commands.scenario_run import execute
