@@ -71,3 +71,23 @@ def assert_passed_end_to_end(
     assert f"{name}: PASSED" in output
     if kinds(journal, "left_to_autoscaler"):
         assert "left to the autoscaler" in output
+    assert_charted(name, journal)
+
+
+def assert_charted(name: str, journal: dict[str, Any]) -> None:
+    """The journal keeps what its report charts: the Service's request rate and ready
+    replicas from Prometheus over the run, and the load generator's own samples; each
+    expected alert held against its predicted band."""
+    series = journal["series"]
+    assert series["missing"].keys() <= {"load"}, series["missing"]
+    for charted in ("request_rate", "replicas"):
+        values = [value for _, value in series[charted] if value is not None]
+        assert values, (charted, series[charted])
+    if "load" in series:
+        assert any(rps for _, rps in series["load"]["achieved_rps"]), series["load"]
+    expected = [
+        e.alert
+        for e in SHIPPED[name].expectations
+        if isinstance(e, AlertExpectation) and not e.never_fires
+    ]
+    assert [entry["alert"] for entry in journal["predicted"]] == expected
