@@ -17,7 +17,6 @@ LINK_FILE = "dashboard.json"
 
 def publish(state_dir: Path, url: str) -> None:
     """Record that this process serves the dashboard at `url`."""
-    state_dir.mkdir(parents=True, exist_ok=True)
     write_atomically(state_dir / LINK_FILE, json.dumps({"url": url, "pid": os.getpid()}) + "\n")
 
 

@@ -16,12 +16,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from sreshow.adapters.stack_metrics import SCRAPE_INTERVAL_MS
 from sreshow.errors import PlatformError
 from sreshow.ports import LoadSample, Metrics
 
-# Prometheus's scrape interval in the shipped configuration; rates are over four of them
-# (Grafana's $__rate_interval), at the stack's time scale.
-SCRAPE_INTERVAL_SECONDS = 15.0
+# Rates are over four scrapes (Grafana's $__rate_interval), at the stack's time scale.
 MIN_STEP_SECONDS = 1.0
 MAX_POINTS = 2000  # per series; a long run gets a coarser step
 
@@ -56,7 +55,7 @@ def run_series(
 ) -> dict[str, Any]:
     """The journal's `series` for a run from `started_at` to `ended_at` (Unix times).
     A series Prometheus cannot give is named in `missing` with the reason."""
-    scrape = max(SCRAPE_INTERVAL_SECONDS * time_scale, MIN_STEP_SECONDS)
+    scrape = max(SCRAPE_INTERVAL_MS / 1000 * time_scale, MIN_STEP_SECONDS)
     step = max(scrape, MIN_STEP_SECONDS, (ended_at - started_at) / MAX_POINTS)
     series: dict[str, Any] = {"step_s": round(step, 3)}
     missing: dict[str, str] = {}

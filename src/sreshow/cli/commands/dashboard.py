@@ -6,7 +6,6 @@
 
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING
 
 import typer
@@ -15,8 +14,9 @@ from sreshow.cli.application import application
 from sreshow.cli.options import CONTEXT_OPTION
 from sreshow.errors import UsageError
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # http.server costs the CLI's start-up a quarter: loaded when serving
     from collections.abc import Callable
+    from http.server import BaseHTTPRequestHandler
 
 DEFAULT_PORT = 8765
 MIN_WINDOW_SECONDS = 120.0  # a scaled 15 minutes is too short to see a scenario in
@@ -39,6 +39,8 @@ def dashboard(
     """Serve a live dashboard of the running stack for the projector: request rate,
     error rate, latency, active pods and requests in the window, with alert states and
     markers. `status` and a scenario's live view link it while it runs."""
+    from http.server import ThreadingHTTPServer
+
     from sreshow.adapters.stack_metrics import SCRAPE_INTERVAL_MS, dashboard_panels_for
     from sreshow.report.live import live_page
     from sreshow.report.live_link import publish, withdraw
@@ -96,7 +98,9 @@ class _Cached:
             return self._page
 
 
-def _handler(page: _Cached) -> type[BaseHTTPRequestHandler]:
+def _handler(page: _Cached) -> "type[BaseHTTPRequestHandler]":
+    from http.server import BaseHTTPRequestHandler
+
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
             if self.path not in ("/", "/index.html"):
