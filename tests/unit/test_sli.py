@@ -157,6 +157,32 @@ def test_answers_before_the_last_change_no_longer_count() -> None:
     assert tracker.breached == frozenset()
 
 
+def test_a_request_stuck_in_the_outage_that_times_out_after_the_recovery_is_past() -> None:
+    # Seen on a one-node cluster: a connection opened while the Service had no endpoints
+    # hangs until the generator's 5 s timeout, which ends after the replicas are back.
+    stream = answers("x" * 20 + "." * 12)
+    tracker = SliTracker(POLICY)
+    observe(stream, tracker)  # recovered at stream[20]
+    stuck = Answer(at=stream[-1].at + 0.1, bad=True, latency=5.0)  # sent at 1.1 s
+    after = [*stream[21:], stuck, *answers("." * 5, start=stuck.at + 0.1)]
+
+    assert stuck.sent_at < stream[20].at
+    assert tracker.update(after, len(after)) == []
+    assert tracker.breached == frozenset()
+
+
+def test_a_request_sent_after_the_recovery_that_fails_breaches_again() -> None:
+    stream = answers("x" * 20 + "." * 12)
+    tracker = SliTracker(POLICY)
+    observe(stream, tracker)
+    failed = Answer(at=stream[-1].at + 0.1, bad=True, latency=0.01)
+    after = [*stream[21:], failed]
+
+    [change] = tracker.update(after, len(after))
+
+    assert (change.sli, change.breached, change.at) == (AVAILABILITY, True, failed.at)
+
+
 def test_slow_answers_breach_latency_but_not_availability() -> None:
     window = answers("." * 5 + "s" * 10)
 

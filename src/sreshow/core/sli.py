@@ -8,7 +8,10 @@ fast) answers so long that, at the bad-answer rate the breach showed, chance wou
 give one that long at most `SliPolicy.false_recovery_chance` of the time. It is seen
 once the run is that long and dated from the run's first answer (the likeliest moment
 the fault ended) — not when a window has finally forgotten the outage, which would add
-the window's length to every recovery time.
+the window's length to every recovery time. After a recovery (of either SLI), only
+requests *sent* since it count towards a new breach: a request stuck in the outage (on
+a connection to a Service that had no endpoints, say) that times out after the fix
+tells of the outage, not of the service since.
 
     breach rate  the lower one-sided 95 % Wilson bound of bad / answered, over the
                  breach's answers from its first bad one to the last bad one before
@@ -32,11 +35,17 @@ RATE_CONFIDENCE_Z = 1.645  # one-sided 95 %
 
 @dataclass(frozen=True)
 class Answer:
-    """One request's outcome: when it was answered (monotonic), bad?, how long it took."""
+    """One request's outcome: when it was answered (monotonic), bad?, how long it took
+    (from its intended send time)."""
 
     at: float
     bad: bool
     latency: float
+
+    @property
+    def sent_at(self) -> float:
+        """When the request was due to be sent."""
+        return self.at - self.latency
 
 
 @dataclass(frozen=True)
@@ -110,7 +119,8 @@ class SliTracker:
     def __init__(self, policy: SliPolicy) -> None:
         self.policy = policy
         self._breaches: dict[str, _Breach] = {}
-        self._since: dict[str, float] = {}  # an SLI's last change: older answers are past
+        # The latest recovery of either SLI: requests sent before it tell of the outage.
+        self._recovered_at = float("-inf")
         self._checks: dict[
             str, tuple[Callable[[Answer], bool], Callable[[Sequence[Answer]], float]]
         ] = {
@@ -134,14 +144,14 @@ class SliTracker:
             else:
                 change = self._recovery(sli, breach, fresh, window)
             if change is not None:
-                self._since[sli] = change.at
+                if not change.breached:
+                    self._recovered_at = max(self._recovered_at, change.at)
                 changes.append(change)
         return changes
 
     def _breach(self, sli: str, window: Sequence[Answer]) -> SliChange | None:
         is_bad, measure = self._checks[sli]
-        after = self._since.get(sli, float("-inf"))
-        recent = [a for a in window if a.at > after]
+        recent = [a for a in window if a.sent_at > self._recovered_at]
         if len(recent) < self.policy.min_answers or not self._falls_short(sli, recent):
             return None
         first_bad = next(index for index, a in enumerate(recent) if is_bad(a))
