@@ -9,9 +9,11 @@ WORKDIR /src
 RUN python -m venv /opt/venv
 COPY constraints.txt pyproject.toml README.md ./
 COPY src ./src
-# The wheel carries the shipped scenarios and tours (pyproject.toml: force-include).
+# The wheel carries the shipped scenarios, tours and Terraform configuration
+# (pyproject.toml: force-include).
 COPY scenarios ./scenarios
 COPY walkthroughs ./walkthroughs
+COPY terraform ./terraform
 # Only the app's runtime dependencies, at the locked versions; not the CLI's. httpx: the
 # notification sink (python -m sreshow.adapters.sink) runs this image too and relays;
 # hdrhistogram: so does the load generator (python -m sreshow.scenarios.load, a Job).

@@ -5,8 +5,12 @@
 #                                   (prometheus, prometheus-alertmanager,
 #                                   prometheus-blackbox-exporter, haproxy; make, curl)
 #   scripts/install-tools.sh test   (the default; `make test`, `make bench`, CI) those,
-#                                   plus wrk, hyperfine, a pinned kubectl, checkov and
+#                                   plus wrk, hyperfine, a pinned kubectl, checkov,
 #                                   upstream promtool 2.53.3 (a Go build, minutes, once),
+#                                   OpenTofu 1.6.3 for the terraform tier (a Go build,
+#                                   minutes, once), Terraform 1.5.7 likewise when no
+#                                   `terraform` is on PATH, and the AWS provider's schema
+#                                   (from PyPI's cdktf-cdktf-provider-aws, 59 MB, once)
 #                                   and what `node` installs (the k8s tier runs on it)
 #   scripts/install-tools.sh node   what the one-node cluster (scripts/node/node.py) runs:
 #                                   containerd, runc, etcd-server, CNI plugins, umoci,
@@ -18,8 +22,8 @@
 #                                   monitoring image, and its add-ons CoreDNS 1.15.0 and
 #                                   metrics-server 0.8.0 (Go builds, minutes each, once)
 #
-# Debian packages go through apt (as root); kubectl, checkov, promtool and prometheus
-# are cached under $SRESHOW_TOOLS_DIR (default ~/.cache/sreshow/tools), the Kubernetes
+# Debian packages go through apt (as root); kubectl, checkov, promtool, prometheus and
+# tofu are cached under $SRESHOW_TOOLS_DIR (default ~/.cache/sreshow/tools), the Kubernetes
 # and add-on binaries under $SRESHOW_NODE_CACHE (default ~/.cache/sreshow/node), outside
 # the repo, and only fetched when missing. Prints what it installs; changes nothing that is there.
 # Exit codes: 0 ready, 2 usage, 3 something could not be installed (without root: the
@@ -45,6 +49,13 @@ checkov_version=3.3.30
 # lacks Kubernetes service discovery), built from the Go module proxy through the
 # wrapper module scripts/go/prometheus (its go.mod requires the matching v0.53.3).
 prometheus_version=2.53.3
+# OpenTofu for the terraform tier, which runs the infra adapter with both terraform and
+# tofu. v1.6.x installs with a plain `go install` (newer releases need a wrapper module);
+# the eks configuration supports OpenTofu >= 1.6.
+tofu_version=1.6.3
+# Terraform when none is on PATH: 1.5.7 is the last MPL release (it builds from the Go
+# module proxy) and the oldest the eks configuration supports.
+terraform_version=1.5.7
 # The one-node cluster (scripts/node/node.py): its runtime from Debian, its Kubernetes
 # built from the Go module proxy (scripts/go/kubernetes) into a versioned cache.
 node_packages=(
@@ -66,8 +77,9 @@ say() { echo "install-tools: $*"; }
 usage() {
     echo "usage: scripts/install-tools.sh [demo|test|node]"
     echo "  demo  the Debian packages the demo's stack runs: ${demo_packages[*]}"
-    echo "  test  (default) those, ${test_packages[*]}, and kubectl, checkov and"
-    echo "        promtool-$prometheus_version in $tools_dir/bin; and what node installs"
+    echo "  test  (default) those, ${test_packages[*]}, and kubectl, checkov,"
+    echo "        promtool-$prometheus_version and tofu-$tofu_version (linked as tofu) in"
+    echo "        $tools_dir/bin; and what node installs"
     echo "  node  the one-node cluster's Debian packages: ${node_packages[*]};"
     echo "        Kubernetes $kubernetes_version in $node_cache/kubernetes-v$kubernetes_version/bin;"
     echo "        prometheus-$prometheus_version in $tools_dir/bin;"
@@ -166,6 +178,56 @@ install_upstream_prometheus_command() {
     mv "$target.partial" "$target"
 }
 
+# OpenTofu as $tools_dir/bin/tofu-$tofu_version, built when missing (static, no cgo,
+# `dev=no` as upstream's release builds set it, so that it reports 1.6.3, not 1.6.3-dev),
+# and the `tofu` link the terraform tier finds it by. `go install` writes into a temporary
+# GOBIN first, so an interrupted build leaves nothing a later run would take as done.
+install_opentofu() {
+    local target=$tools_dir/bin/tofu-$tofu_version
+    if [ ! -x "$target" ]; then
+        command -v go >/dev/null \
+            || { say "go is needed to build OpenTofu $tofu_version; install Go >= 1.21" >&2; exit 3; }
+        say "building OpenTofu $tofu_version from the Go module proxy (a few minutes, once)"
+        mkdir -p "$tools_dir/bin"
+        local work started=$SECONDS
+        work=$(mktemp -d)
+        trap 'rm -rf "$work"' RETURN
+        (cd "$work" && GOBIN=$work/bin CGO_ENABLED=0 go install -trimpath \
+            -ldflags "-s -w -X github.com/opentofu/opentofu/version.dev=no" \
+            "github.com/opentofu/opentofu/cmd/tofu@v$tofu_version") \
+            || { say "building OpenTofu $tofu_version failed" >&2; exit 3; }
+        mv "$work/bin/tofu" "$target"
+        say "built OpenTofu $tofu_version in $((SECONDS - started)) s"
+    fi
+    ln -sfn "tofu-$tofu_version" "$tools_dir/bin/tofu"
+}
+
+# Terraform $terraform_version as $tools_dir/bin/terraform, built only when no terraform
+# is on PATH (the machine image may carry a newer one).
+install_terraform() {
+    command -v terraform >/dev/null && return
+    local target=$tools_dir/bin/terraform
+    [ -x "$target" ] && return
+    command -v go >/dev/null \
+        || { say "go is needed to build Terraform $terraform_version; install Go >= 1.21" >&2; exit 3; }
+    say "building Terraform $terraform_version from the Go module proxy (a few minutes, once)"
+    mkdir -p "$tools_dir/bin"
+    local work
+    work=$(mktemp -d)
+    trap 'rm -rf "$work"' RETURN
+    (cd "$work" && GOBIN=$work/bin CGO_ENABLED=0 go install -trimpath -ldflags "-s -w" \
+        "github.com/hashicorp/terraform@v$terraform_version") \
+        || { say "building Terraform $terraform_version failed" >&2; exit 3; }
+    mv "$work/bin/terraform" "$target"
+}
+
+# The AWS provider's schema for the terraform tier's static check (the provider itself
+# cannot be downloaded here): tests/terraform/provider_schema.py fetches it once.
+install_provider_schema() {
+    (cd "$(dirname "$0")/.." && SRESHOW_TOOLS_DIR=$tools_dir "$python" -m tests.terraform.provider_schema) \
+        || { say "fetching the AWS provider's schema failed" >&2; exit 3; }
+}
+
 # The node's Kubernetes commands, each built only when missing, into a .partial directory
 # first so that an interrupted build leaves nothing a later run would take as done.
 install_kubernetes() {
@@ -243,12 +305,15 @@ test)
     install_kubectl
     install_checkov
     install_upstream_prometheus_command promtool
+    install_opentofu
+    install_terraform
+    install_provider_schema
     install_kubernetes
     install_upstream_prometheus_command prometheus
     install_coredns
     install_metrics_server
     say "ready: Debian packages; kubectl, checkov, promtool-$prometheus_version," \
-        "prometheus-$prometheus_version in $tools_dir/bin;" \
+        "prometheus-$prometheus_version, tofu-$tofu_version in $tools_dir/bin;" \
         "Kubernetes v$kubernetes_version, coredns v$coredns_version and metrics-server" \
         "v$metrics_server_version in $node_cache"
     ;;

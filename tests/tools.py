@@ -7,8 +7,10 @@ fails the test in CI (`CI=true`) and skips it, with the install hint, elsewhere.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -19,8 +21,13 @@ INSTALL_HINT = "run scripts/install-tools.sh"
 UPSTREAM_PROMTOOL = "promtool-2.53.3"
 
 
+# Read once, on import: the autouse `clean_environment` fixture removes every SRESHOW_*
+# variable before each test runs.
+_TOOLS_DIR = os.environ.get("SRESHOW_TOOLS_DIR")
+
+
 def tools_bin() -> Path:
-    base = os.environ.get("SRESHOW_TOOLS_DIR") or str(Path.home() / ".cache" / "sreshow" / "tools")
+    base = _TOOLS_DIR or str(Path.home() / ".cache" / "sreshow" / "tools")
     return Path(base) / "bin"
 
 
@@ -33,3 +40,17 @@ def require_tool(name: str) -> str:
     if os.environ.get("CI"):
         pytest.fail(message)
     pytest.skip(message)
+
+
+def checkov_findings(result: subprocess.CompletedProcess[str]) -> tuple[list[str], dict[str, int]]:
+    """A `checkov -o json` run's failed checks, one line each, and its summary (checkov
+    exits 1 when a check failed; anything else is a crash, shown)."""
+    assert result.returncode in (0, 1), result.stderr
+    report = json.loads(result.stdout)
+    report = report[0] if isinstance(report, list) else report
+    failed = [
+        f"{c['check_id']} {c['check_name']} ({c['resource']})"
+        for c in report["results"]["failed_checks"]
+    ]
+    summary: dict[str, int] = report["summary"]
+    return failed, summary

@@ -51,7 +51,15 @@ APP_DEPENDENCIES = (
     "httpx",
     "hdrhistogram",
 )
-APP_INPUTS = ("pyproject.toml", "constraints.txt", "README.md", "src", "scenarios", "walkthroughs")
+APP_INPUTS = (
+    "pyproject.toml",
+    "constraints.txt",
+    "README.md",
+    "src",
+    "scenarios",
+    "walkthroughs",
+    "terraform",
+)
 APP_ENV = (
     "PATH=/opt/venv/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
     "PYTHONDONTWRITEBYTECODE=1",

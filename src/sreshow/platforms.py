@@ -24,6 +24,7 @@ DEFAULT_PLATFORM = "local"
 LIFECYCLES = {
     DEFAULT_PLATFORM: "sreshow.adapters.local.lifecycle:LocalLifecycle",
     "kubernetes": "sreshow.adapters.kubernetes.lifecycle:KubernetesLifecycle",
+    "eks": "sreshow.adapters.eks.lifecycle:EksLifecycle",
 }
 RECORD_FILE = "platform"  # in the state dir: the platform whose stack was brought up
 
@@ -78,8 +79,11 @@ class Platforms:
         return lifecycle
 
     def release(self) -> None:
-        """Forget the recorded platform: its stack is down."""
+        """Forget the recorded platform and its time to live: its stack is down."""
+        from sreshow.expiry import clear_expiry
+
         self._record_file.unlink(missing_ok=True)
+        clear_expiry(self._settings.state_dir)
 
     @property
     def _record_file(self) -> Path:

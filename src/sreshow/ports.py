@@ -181,10 +181,24 @@ class UpResult:
     recovered: str | None = None  # what was cleaned up after an earlier stack, if anything
 
 
+@dataclass(frozen=True)
+class UpPreview:
+    """What `up --dry-run` shows: what the platform would make, changing nothing."""
+
+    where: str  # one line: the platform and the target, e.g. a cluster or a region
+    items: tuple[tuple[str, str], ...]  # (what, how many or which), in the order made
+    cost_region: str | None = None  # where it is billed (None: costs nothing)
+    notes: tuple[str, ...] = ()  # what the preview could not show, and why
+
+
 class Lifecycle(Protocol):
     """A platform's stack as a whole: up, status, down, and a connection to run on."""
 
     name: str
+
+    def preview(self, options: UpOptions) -> UpPreview:
+        """What `up` would make with `options`, found without changing anything."""
+        ...
 
     def up(self, options: UpOptions, progress: Callable[[StackStatus], None]) -> UpResult:
         """Bring the stack up (or find it up); `progress` sees each new state on the way."""

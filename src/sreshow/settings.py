@@ -22,6 +22,7 @@ ENV_SLACK_WEBHOOK_URL = "SRESHOW_SLACK_WEBHOOK_URL"
 ENV_SLACK_WEBHOOK_URL_FILE = "SRESHOW_SLACK_WEBHOOK_URL_FILE"
 ENV_DEBUG = "SRESHOW_DEBUG"
 ENV_NO_COLOR = "NO_COLOR"
+ENV_TF_BIN = "SRESHOW_TF_BIN"
 
 # Secrets a stack is started with: never passed on to its processes' environment.
 SECRET_VARIABLES = (
@@ -39,6 +40,8 @@ ENVIRONMENT_HELP = {
     ENV_ADMIN_TOKEN: "the fault admin API's token the stack uses (default: generated)",
     ENV_ADMIN_TOKEN_FILE: "a file holding that token (keep it 0600)",
     ENV_DEBUG: "1 shows the traceback behind an error",
+    ENV_TF_BIN: "the terraform or tofu binary the eks platform runs "
+    "(default: terraform, else tofu, on PATH)",
     ENV_NO_COLOR: "any value turns colour off",
 }
 

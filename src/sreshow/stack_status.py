@@ -76,6 +76,7 @@ class StackStatus:
     slis: Slis | None = None
     notifications: tuple[Notification, ...] = ()
     dashboard_url: str | None = None  # the live dashboard, while `sreshow dashboard` serves it
+    expires_at: float | None = None  # Unix seconds: when `up --ttl` wants it down by
     state_location: str = ""  # where the stack's state is kept (a directory, a context)
     problems: tuple[str, ...] = ()  # parts that could not be read, and why
 
@@ -98,6 +99,7 @@ class StackStatus:
             "autoscaler": None if self.autoscaler is None else _autoscaler_json(self.autoscaler),
             "slis": None if self.slis is None else self.slis.__dict__,
             "dashboard_url": self.dashboard_url,
+            "expires_at": self.expires_at,
             "notifications": [
                 {
                     "received_at": n.received_at,

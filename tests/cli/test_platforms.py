@@ -21,7 +21,7 @@ from sreshow.cli.app import main
 from sreshow.core.revisions import RolloutState, RolloutStatus
 from sreshow.errors import PlatformError, UsageError
 from sreshow.platforms import DEFAULT_PLATFORM, Platforms
-from sreshow.ports import Platform, UpOptions, UpResult
+from sreshow.ports import Platform, UpOptions, UpPreview, UpResult
 from sreshow.settings import Settings
 from sreshow.stack_status import ReplicaStatus, StackStatus
 
@@ -33,6 +33,9 @@ class SketchLifecycle:
 
     def __init__(self, settings: Settings) -> None:
         self._file = settings.state_dir / "sketch.json"
+
+    def preview(self, options: UpOptions) -> UpPreview:
+        return UpPreview(f"a file, {self._file}", (("time scale", f"{options.time_scale}"),))
 
     def up(self, options: UpOptions, progress: Callable[[StackStatus], None]) -> UpResult:
         self._file.write_text(json.dumps({"time_scale": options.time_scale}))
@@ -92,7 +95,7 @@ def test_an_unknown_platform_is_refused_naming_the_known_ones(tmp_path: Path) ->
     )
     assert result.returncode == 2
     assert result.stderr.splitlines() == [
-        "error: --platform nowhere: unknown platform; use one of local, kubernetes"
+        "error: --platform nowhere: unknown platform; use one of local, kubernetes, eks"
     ]
     assert list(tmp_path.iterdir()) == []  # nothing half-done
 
@@ -160,7 +163,7 @@ def test_the_registry_imports_a_platform_only_when_asked_for_it() -> None:
         "from sreshow.platforms import Platforms\n"
         "from sreshow.settings import Settings\n"
         "registry = Platforms(Settings.from_env())\n"
-        "assert registry.names == ('local', 'kubernetes'), registry.names\n"
+        "assert registry.names == ('local', 'kubernetes', 'eks'), registry.names\n"
         "assert not any(m.startswith('sreshow.adapters') for m in sys.modules)\n"
         "registry.get('local')\n"
         "assert 'sreshow.adapters.local.lifecycle' in sys.modules\n"
@@ -170,5 +173,5 @@ def test_the_registry_imports_a_platform_only_when_asked_for_it() -> None:
 
 @pytest.mark.usefixtures("state_dir")
 def test_an_unknown_name_in_the_registry_is_a_usage_error() -> None:
-    with pytest.raises(UsageError, match=r"use one of local, kubernetes, sketch$"):
+    with pytest.raises(UsageError, match=r"use one of local, kubernetes, eks, sketch$"):
         Platforms(Settings.from_env()).get("eks-on-mars")

@@ -7,7 +7,6 @@ autoscaler's numbers, the probes, the security context, the mounted configuratio
 
 from __future__ import annotations
 
-import json
 import re
 import subprocess
 from pathlib import Path
@@ -27,7 +26,7 @@ from tests.manifests.rendered import (
     render,
     unhashed,
 )
-from tests.tools import require_tool
+from tests.tools import checkov_findings, require_tool
 
 pytestmark = pytest.mark.manifests
 
@@ -136,17 +135,11 @@ def test_checkov_reports_no_failed_check(target: str, tmp_path: Path) -> None:
         check=False,
     )
 
-    assert result.returncode in (0, 1), result.stderr  # 1 = failed checks, shown below
-    report = json.loads(result.stdout)
-    report = report[0] if isinstance(report, list) else report
-    failed = [
-        f"{c['check_id']} {c['check_name']} ({c['resource']})"
-        for c in report["results"]["failed_checks"]
-    ]
+    failed, summary = checkov_findings(result)
     assert failed == []
     # A file checkov could not read passes every check; make sure it read all of it.
-    assert report["summary"]["parsing_errors"] == 0
-    assert report["summary"]["resource_count"] >= len(rendered.objects)
+    assert summary["parsing_errors"] == 0
+    assert summary["resource_count"] >= len(rendered.objects)
 
 
 def test_every_checkov_skip_states_its_reason() -> None:
@@ -391,11 +384,14 @@ def test_every_image_is_pinned_to_an_exact_version(target: str) -> None:
     images = {c["image"] for w in render(target).workloads() for c in containers(w)}
 
     unpinned = [i for i in images if not re.fullmatch(r"[^:@]+:v?\d+\.\d+\.\d+", i)]
-    assert len(images) == 5
+    assert len(images) == {"base": 5, "eks": 6}[target]  # eks adds the cluster autoscaler
     assert unpinned == []
 
 
-def test_eks_overlay_is_the_whole_stack_behind_a_load_balancer() -> None:
+def test_eks_overlay_is_the_whole_stack_on_a_nodeport_plus_the_cluster_autoscaler() -> None:
+    """terraform/'s load balancer forwards port 80 to the app's fixed NodePort; the
+    cluster autoscaler (kube-system) scales the node group terraform/ tags."""
+
     def identities(r: Render) -> set[tuple[str, str, str]]:
         return {
             (o["kind"], o["metadata"].get("namespace", ""), o["metadata"]["name"])
@@ -403,11 +399,20 @@ def test_eks_overlay_is_the_whole_stack_behind_a_load_balancer() -> None:
         }
 
     plain, eks = render("base"), render("eks")
+    autoscaler = {
+        ("ServiceAccount", "kube-system", "cluster-autoscaler"),
+        ("ClusterRole", "", "cluster-autoscaler"),
+        ("ClusterRoleBinding", "", "cluster-autoscaler"),
+        ("Role", "kube-system", "cluster-autoscaler"),
+        ("RoleBinding", "kube-system", "cluster-autoscaler"),
+        ("Deployment", "kube-system", "cluster-autoscaler"),
+        ("NetworkPolicy", "kube-system", "cluster-autoscaler-deny-ingress"),
+    }
 
-    assert identities(eks) == identities(plain)
+    assert identities(eks) == identities(plain) | autoscaler
     assert plain.one("Service", "sre-app", "sre-app")["spec"]["type"] == "ClusterIP"
     service = eks.one("Service", "sre-app", "sre-app")
-    assert service["spec"]["type"] == "LoadBalancer"
+    assert service["spec"]["type"] == "NodePort"
     assert service["spec"]["ports"] == [
-        {"name": "http", "port": 80, "targetPort": "http", "protocol": "TCP"}
+        {"name": "http", "port": 80, "targetPort": "http", "protocol": "TCP", "nodePort": 30080}
     ]

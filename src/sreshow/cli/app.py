@@ -11,9 +11,11 @@ import typer
 from sreshow import __version__
 from sreshow.cli.application import Application
 from sreshow.cli.commands import (
+    cost,
     dashboard,
     doctor,
     drill,
+    eks,
     load,
     report,
     scenario,
@@ -61,6 +63,8 @@ walkthrough.register(app)
 report.register(app)
 load.register(app)
 dashboard.register(app)
+cost.register(app)
+eks.register(app)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -70,6 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     terminal = application.terminal
     args = sys.argv[1:] if argv is None else argv
     command = typer.main.get_command(app)
+    _warn_when_expired(application, args)
     try:
         result = command.main(
             args=args or ["--help"], prog_name="sreshow", standalone_mode=False, obj=application
@@ -96,6 +101,22 @@ def main(argv: list[str] | None = None) -> int:
     if code == ExitCode.INTERRUPTED:  # Typer turns Ctrl-C in a command into exit 130
         terminal.error("interrupted")
     return code
+
+
+# Commands that print no warning: `down` is the cure, `eks-token` is read by kubectl.
+_QUIET_COMMANDS = {"down", "eks-token"}
+
+
+def _warn_when_expired(application: Application, args: list[str]) -> None:
+    """Every command names a stack whose `--ttl` has passed (on stderr)."""
+    if not args or args[0].startswith("-") or args[0] in _QUIET_COMMANDS:
+        return
+    from sreshow.expiry import expiry_warning
+
+    platform = application.platforms.recorded()
+    warning = platform and expiry_warning(application.settings.state_dir, platform)
+    if warning:
+        application.terminal.err.print(warning, style="yellow", soft_wrap=True, highlight=False)
 
 
 def run() -> None:

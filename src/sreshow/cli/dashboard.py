@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 from typing import TYPE_CHECKING
 
 from rich.console import Group, RenderableType
@@ -10,6 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 if TYPE_CHECKING:
+    from sreshow.ports import UpPreview
     from sreshow.stack_status import StackStatus
 
 ALERT_STYLES = {"firing": "bold red", "pending": "yellow", "inactive": "green"}
@@ -54,11 +56,43 @@ def status_view(status: StackStatus) -> RenderableType:
     """The whole `status` screen."""
     summary = summary_table(status)
     summary.add_row("dashboard", status.dashboard_url or "run `sreshow dashboard` to serve one")
+    if status.expires_at is not None:
+        summary.add_row("time to live", _expiry(status.expires_at))
     parts: list[RenderableType] = [summary]
     parts += [_replicas(status), _autoscaler(status), _alerts(status), _slis(status)]
     parts += [_notifications(status)]
     parts += [Text(problem, style="yellow") for problem in status.problems]
     return Group(*parts)
+
+
+def preview_view(preview: UpPreview, ttl_seconds: int | None) -> RenderableType:
+    """`up --dry-run`: where, what would be made, what it costs; nothing changed."""
+    table = Table(title=f"Would bring up on {preview.where}", title_justify="left", show_edge=False)
+    table.add_column("what", style="bold")
+    table.add_column("how many / which")
+    for what, detail in preview.items:
+        table.add_row(what, detail)
+    parts: list[RenderableType] = [table]
+    if preview.cost_region is not None:
+        from sreshow.cli.cost_view import cost_table
+
+        parts.append(cost_table(preview.cost_region))
+    if ttl_seconds is not None:
+        from sreshow.core.durations import format_duration
+
+        until = dt.datetime.fromtimestamp(time.time() + ttl_seconds, dt.UTC).strftime("%H:%M UTC")
+        ttl = format_duration(ttl_seconds * 1000)
+        parts.append(Text(f"Time to live: {ttl}, until about {until} if it came up now"))
+    parts += [Text(note, style="yellow") for note in preview.notes]
+    parts.append(Text("Dry run: nothing was changed.", style="bold"))
+    return Group(*parts)
+
+
+def _expiry(expires_at: float) -> Text:
+    from sreshow.expiry import describe_expiry
+
+    line = describe_expiry(expires_at, time.time())
+    return Text(line, style="bold red" if line.startswith("expired") else "")
 
 
 def _scale_note(scale: float) -> str:

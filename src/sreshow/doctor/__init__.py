@@ -11,6 +11,7 @@ function passed as `extra_checks`).
     webhook.py     the Slack webhook (and `--send-test`), the admin token
     local.py       local: binaries and versions, the app's port
     kubernetes.py  kubernetes: kubeconfig, context, API server, credentials
+    eks.py         eks: terraform or tofu, AWS credentials and region, pre-flight checks
     tour.py        the walkthrough's tour resolves; how long it should take
 
 A platform's own checks are found by its name in `PLATFORM_CHECKS`, imported only
@@ -36,6 +37,7 @@ __all__ = ["CHECKS", "Check", "CheckFunction", "Inspection", "diagnose", "inspec
 PLATFORM_CHECKS = {
     DEFAULT_PLATFORM: "sreshow.doctor.local",
     "kubernetes": "sreshow.doctor.kubernetes",
+    "eks": "sreshow.doctor.eks",
 }
 
 

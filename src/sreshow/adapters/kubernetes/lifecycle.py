@@ -66,7 +66,7 @@ from sreshow.adapters.stack_metrics import with_prometheus
 from sreshow.adapters.startup import POD_JOB, unscraped, unsettled_rules
 from sreshow.core.revisions import RolloutState
 from sreshow.errors import PlatformError, UsageError
-from sreshow.ports import Platform, UpOptions, UpResult
+from sreshow.ports import Platform, UpOptions, UpPreview, UpResult
 from sreshow.settings import Settings
 from sreshow.stack_status import ReplicaStatus, StackStatus
 
@@ -110,6 +110,26 @@ class KubernetesLifecycle:
         self._last_status: tuple[float, StackStatus] | None = None  # (monotonic, status)
 
     # --- the port -------------------------------------------------------------------
+
+    def preview(self, options: UpOptions) -> UpPreview:
+        """The objects `up` would apply, rendered here: no cluster is contacted."""
+        _validate(options)
+        rendered = render(
+            options.time_scale,
+            image=options.image,
+            manifests_dir=options.manifests or MANIFESTS_DIR,
+        )
+        kinds: dict[str, list[str]] = {}
+        for obj in rendered.objects:
+            namespace = obj["metadata"].get("namespace")
+            name = obj["metadata"]["name"]
+            kinds.setdefault(obj["kind"], []).append(f"{namespace}/{name}" if namespace else name)
+        context = self._context or "the kubeconfig's current context"
+        return UpPreview(
+            where=f"kubernetes: {context}, namespaces {', '.join(NAMESPACES)}",
+            items=tuple((kind, ", ".join(names)) for kind, names in kinds.items()),
+            notes=("and the Secrets: the admin token, Grafana's password, the sink's path",),
+        )
 
     def up(self, options: UpOptions, progress: Callable[[StackStatus], None]) -> UpResult:
         record = self._records.read()

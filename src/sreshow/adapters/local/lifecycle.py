@@ -27,7 +27,7 @@ from sreshow.adapters.local.processes import Binary, find_binary, port_in_use, w
 from sreshow.adapters.local.state import StackDir, StackRecord
 from sreshow.adapters.local.status import collect, from_record
 from sreshow.errors import PlatformError, UsageError
-from sreshow.ports import Platform, UpOptions, UpResult
+from sreshow.ports import Platform, UpOptions, UpPreview, UpResult
 from sreshow.settings import SECRET_VARIABLES, Settings
 from sreshow.stack_status import StackStatus
 
@@ -65,6 +65,21 @@ class LocalLifecycle:
     def __init__(self, settings: Settings) -> None:
         self._state_dir = settings.state_dir
         self._stack = StackDir(settings.state_dir)
+
+    def preview(self, options: UpOptions) -> UpPreview:
+        validate(options)
+        port = options.port or DEFAULT_APP_PORT
+        return UpPreview(
+            where=f"local: processes on this machine, state in {self._stack.root}",
+            items=(
+                (
+                    "app replicas (uvicorn)",
+                    f"{options.replicas}, behind HAProxy on 127.0.0.1:{port}",
+                ),
+                ("Prometheus, Alertmanager, blackbox exporter", "1 each, on 127.0.0.1"),
+                ("notification sink, autoscaler", "in the supervisor"),
+            ),
+        )
 
     def up(self, options: UpOptions, progress: Callable[[StackStatus], None]) -> UpResult:
         started = up(self._state_dir, options, lambda r: progress(from_record(self._stack, r)))

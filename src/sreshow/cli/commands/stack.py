@@ -52,15 +52,26 @@ def up(  # noqa: PLR0917 (Typer: one parameter per option)
         "--allow-production",
         help="kubernetes: change a context whose name looks like production (prod, live).",
     ),
+    dry_run: bool = typer.Option(
+        False,
+        "--dry-run",
+        help="Show what `up` would make, and what it costs, and change nothing.",
+    ),
+    ttl: str | None = typer.Option(
+        None,
+        help="How long the stack may stay up, e.g. 45m: `status` shows the time left and "
+        "every command warns once it has passed (nothing is torn down by itself).",
+    ),
 ) -> None:
     """Bring the stack up: app replicas behind a Service, Prometheus, Alertmanager, an HPA."""
     from rich.live import Live
 
     from sreshow.cli import dashboard
+    from sreshow.expiry import describe_expiry, parse_ttl, record_expiry
     from sreshow.ports import UpOptions
 
     app = application(ctx).on_context(context)
-    lifecycle = app.platforms.claim(platform)
+    ttl_seconds = None if ttl is None else parse_ttl(ttl)
     out = app.terminal.out
     options = UpOptions(
         time_scale=time_scale,
@@ -73,6 +84,11 @@ def up(  # noqa: PLR0917 (Typer: one parameter per option)
         allow_production=allow_production,
         confirm=None if yes else app.terminal.confirm,
     )
+    if dry_run:
+        preview = app.platforms.get(platform).preview(options)
+        out.print(dashboard.preview_view(preview, ttl_seconds))
+        return
+    lifecycle = app.platforms.claim(platform)
     try:
         if out.is_terminal:
             with Live(console=out, transient=True) as live:
@@ -88,6 +104,12 @@ def up(  # noqa: PLR0917 (Typer: one parameter per option)
     if result.already_running:
         out.print(f"The {lifecycle.name} stack is already up; nothing changed.")
     out.print(dashboard.summary_table(result.status))
+    if ttl_seconds is not None:
+        expires_at = record_expiry(app.settings.state_dir, ttl_seconds)
+        out.print(
+            f"Time to live: {describe_expiry(expires_at, time.time())}; every command warns "
+            "after that until `sreshow down`."
+        )
 
 
 def _print_progress(out: "Console") -> "Callable[[StackStatus], None]":
@@ -124,13 +146,19 @@ def status(
     out = app.terminal.out
 
     def read() -> "StackStatus":
-        """The stack's status, linking the live dashboard while one serves it."""
+        """The stack's status, linking the live dashboard while one serves it, and its
+        time to live."""
         from dataclasses import replace
 
+        from sreshow.expiry import read_expiry
         from sreshow.report.live_link import live_dashboard_url
 
-        url = live_dashboard_url(app.settings.state_dir)
-        return replace(lifecycle.status(), dashboard_url=url)
+        state_dir = app.settings.state_dir
+        return replace(
+            lifecycle.status(),
+            dashboard_url=live_dashboard_url(state_dir),
+            expires_at=read_expiry(state_dir),
+        )
 
     if as_json:
         out.print_json(json.dumps(read().as_json()))

@@ -1,0 +1,2 @@
+"""The `eks` platform: the shipped Terraform configuration (`configuration.py`) and its
+lifecycle (`lifecycle.py`)."""

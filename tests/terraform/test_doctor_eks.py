@@ -1,0 +1,71 @@
+"""`sreshow doctor --platform eks` against a real moto server: the binary, the AWS
+account's pre-flight checks each as a line (unknown where moto cannot answer), a clash
+with an existing cluster failing with its fix, no credentials one failing line — and
+the apply, not built yet, always a failing line, so doctor never says "ready" for eks."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from sreshow.adapters.eks.configuration import read_configuration
+from sreshow.doctor.eks import SESSION_FIX
+from tests.cli.doctor_support import doctor, failing, line
+from tests.terraform.moto_server import REGION, build_stack
+
+pytestmark = pytest.mark.terraform
+
+
+@pytest.fixture(autouse=True)
+def state_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("SRESHOW_STATE_DIR", str(tmp_path / "state"))
+    return tmp_path / "state"
+
+
+@pytest.mark.usefixtures("aws_env")
+def test_a_ready_account_passes_each_pre_flight_check(capsys: pytest.CaptureFixture[str]) -> None:
+    code, lines = doctor(capsys, "--platform", "eks")
+
+    assert code != 0
+    assert failing(lines) == ["eks apply"]
+    assert line(lines, "terraform")["detail"].startswith(("terraform ", "tofu "))
+    assert "123456789012" in line(lines, "AWS credentials")["detail"]
+    assert REGION in line(lines, "availability zones")["detail"]
+    assert line(lines, "spot vCPU quota")["detail"].startswith("unknown: ")
+    cluster = read_configuration().default("name")
+    assert line(lines, "cluster name")["detail"] == f"no EKS cluster {cluster} in {REGION}"
+
+
+@pytest.mark.usefixtures("aws_env")
+def test_a_cluster_of_the_same_name_fails_with_its_fix(capsys: pytest.CaptureFixture[str]) -> None:
+    build_stack(run_id="earlier-run", cluster=str(read_configuration().default("name")))
+
+    code, lines = doctor(capsys, "--platform", "eks")
+
+    assert code != 0
+    clash = line(lines, "cluster name")
+    assert not clash["ok"]
+    assert "already exists" in clash["detail"]
+    assert "left by sreshow run earlier-run" in clash["detail"]
+    assert "sreshow down" in clash["fix"]
+
+
+def test_no_credentials_is_one_failing_line_with_the_fix(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in [n for n in os.environ if n.startswith("AWS_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("AWS_REGION", REGION)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-credentials"))
+
+    code, lines = doctor(capsys, "--platform", "eks")
+
+    assert code != 0
+    account = line(lines, "AWS account")
+    assert "credentials" in account["detail"]
+    assert account["fix"] == SESSION_FIX
+    assert failing(lines) == ["AWS account", "eks apply"]
