@@ -27,9 +27,11 @@ def eks_token(
     cluster: str = typer.Argument(..., metavar="CLUSTER", help="The EKS cluster's name."),
     region: str | None = typer.Option(None, "--region", metavar="REGION", help=REGION_HELP),
 ) -> int:
-    """Print an ExecCredential (client.authentication.k8s.io/v1beta1) holding a bearer
-    token for CLUSTER: what a kubeconfig's exec plugin runs, so kubectl reaches EKS without
-    the AWS CLI. The token is kept for 14 minutes (0600, in the state dir's eks/), one per
+    """Print an EKS token for kubectl's exec plugin.
+
+    An ExecCredential (client.authentication.k8s.io/v1beta1) holding a bearer token for
+    CLUSTER: what a kubeconfig's exec plugin runs, so kubectl reaches EKS without the AWS
+    CLI. The token is kept for 14 minutes (0600, in the state dir's eks/), one per
     cluster, region and AWS_PROFILE/AWS_ACCESS_KEY_ID. Only the JSON goes to stdout; exit 2
     for a bad name or no region, 3 without AWS credentials."""
     from sreshow.adapters.aws.token import eks_exec_credential
