@@ -23,6 +23,7 @@ from demo_app.faults import FaultPatch
 from sreshow.core.notifications import Notification
 from sreshow.core.revisions import RolloutStatus
 from sreshow.core.sli import Answer, availability, p95
+from sreshow.core.terraform_ui import ApplyProgress
 from sreshow.errors import UsageError
 from sreshow.stack_status import AlertState, AutoscalerStatus, StackStatus
 
@@ -159,6 +160,9 @@ class UpOptions:
     # Asked before the first change to a shared system (a cluster), with what will
     # change; False stops `up` with nothing changed. None: go on without asking.
     confirm: Callable[[str], bool] | None = field(default=None, compare=False)
+    ttl_seconds: float | None = None  # `--ttl`: how long the stack may stay up (eks tags it)
+    # Platforms that build infrastructure first (eks: Terraform) report its progress here.
+    build_progress: Callable[[ApplyProgress], None] | None = field(default=None, compare=False)
 
     def check(self) -> None:
         """Refuse what no platform takes (exit 2): a time scale outside (0, 1], a replica
@@ -212,8 +216,16 @@ class Lifecycle(Protocol):
         """Everything `status` shows; PlatformError when no stack is up."""
         ...
 
-    def down(self, *, yes: bool) -> str:
-        """Stop everything the stack holds (safe twice); what was done, in a sentence."""
+    def down(
+        self,
+        *,
+        confirm: Callable[[str], bool] | None = None,
+        progress: Callable[[ApplyProgress], None] | None = None,
+    ) -> str:
+        """Stop everything the stack holds (safe twice); what was done, in a sentence.
+        A platform whose stack costs money asks `confirm` first, saying what goes and
+        what it costs (None: go on); False stops with nothing changed. One that tears
+        infrastructure down (eks: Terraform) reports its progress to `progress`."""
         ...
 
     def connect(self, admin_token: str | None) -> Platform:

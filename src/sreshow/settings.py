@@ -23,6 +23,8 @@ ENV_SLACK_WEBHOOK_URL_FILE = "SRESHOW_SLACK_WEBHOOK_URL_FILE"
 ENV_DEBUG = "SRESHOW_DEBUG"
 ENV_NO_COLOR = "NO_COLOR"
 ENV_TF_BIN = "SRESHOW_TF_BIN"
+ENV_EKS_TERRAFORM_DIR = "SRESHOW_EKS_TERRAFORM_DIR"
+ENV_EKS_ALLOWED_CIDRS = "SRESHOW_EKS_ALLOWED_CIDRS"
 
 # Secrets a stack is started with: never passed on to its processes' environment.
 SECRET_VARIABLES = (
@@ -42,6 +44,12 @@ ENVIRONMENT_HELP = {
     ENV_DEBUG: "1 shows the traceback behind an error",
     ENV_TF_BIN: "the terraform or tofu binary the eks platform runs "
     "(default: terraform, else tofu, on PATH)",
+    ENV_EKS_TERRAFORM_DIR: "the Terraform configuration the eks platform applies "
+    "(default: the shipped terraform/)",
+    ENV_EKS_ALLOWED_CIDRS: "comma-separated CIDRs allowed to reach the eks cluster's API and "
+    "app (default: this machine's public address /32, asked of checkip.amazonaws.com)",
+    "AWS_PROFILE, AWS_REGION": "the AWS credentials and region the eks platform uses "
+    "(boto3's usual chain; no AWS CLI needed)",
     ENV_NO_COLOR: "any value turns colour off",
 }
 

@@ -8,6 +8,7 @@ Every platform's lifecycle reports a `StackStatus`; the dashboard renders it and
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -61,6 +62,36 @@ class Slis:
 
 
 @dataclass(frozen=True)
+class Billing:
+    """What a stack that costs money is priced at (`core.cost`): where, how many nodes,
+    and since when (Unix seconds) it has been billed."""
+
+    region: str
+    nodes: int
+    up_since: float
+
+    def as_json(self) -> dict[str, Any]:
+        """`status --json`'s `cost`: USD per hour and so far, null where the region has
+        no price list."""
+        from sreshow.core.cost import bill_of_materials, for_duration, hourly
+
+        try:
+            bom = bill_of_materials(self.region, self.nodes)
+        except ValueError:
+            per_hour = so_far = None
+        else:
+            per_hour = float(round(hourly(bom), 4))
+            so_far = float(round(for_duration(bom, max(0.0, time.time() - self.up_since)), 4))
+        return {
+            "region": self.region,
+            "nodes": self.nodes,
+            "up_since": self.up_since,
+            "usd_per_hour": per_hour,
+            "usd_so_far": so_far,
+        }
+
+
+@dataclass(frozen=True)
 class StackStatus:
     platform: str
     time_scale: float
@@ -77,6 +108,7 @@ class StackStatus:
     notifications: tuple[Notification, ...] = ()
     dashboard_url: str | None = None  # the live dashboard, while `sreshow dashboard` serves it
     expires_at: float | None = None  # Unix seconds: when `up --ttl` wants it down by
+    billing: Billing | None = None  # a stack that costs money while up (eks)
     state_location: str = ""  # where the stack's state is kept (a directory, a context)
     problems: tuple[str, ...] = ()  # parts that could not be read, and why
 
@@ -100,6 +132,7 @@ class StackStatus:
             "slis": None if self.slis is None else self.slis.__dict__,
             "dashboard_url": self.dashboard_url,
             "expires_at": self.expires_at,
+            **({} if self.billing is None else {"cost": self.billing.as_json()}),
             "notifications": [
                 {
                     "received_at": n.received_at,

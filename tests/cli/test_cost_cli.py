@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from sreshow.cli.cost_view import cost_line
 from sreshow.core.cost import PRICES_KNOWN_AS_OF, bill_of_materials, for_duration, hourly, monthly
+from sreshow.core.cost_text import cost_line
 from tests.cli.offline import offline_sreshow
 
 JSON_KEYS = {"region", "currency", "hourly", "per_demo", "monthly", "items"}

@@ -19,6 +19,7 @@ import pytest
 from sreshow import platforms
 from sreshow.cli.app import main
 from sreshow.core.revisions import RolloutState, RolloutStatus
+from sreshow.core.terraform_ui import ApplyProgress
 from sreshow.errors import PlatformError, UsageError
 from sreshow.platforms import DEFAULT_PLATFORM, Platforms
 from sreshow.ports import Platform, UpOptions, UpPreview, UpResult
@@ -61,8 +62,13 @@ class SketchLifecycle:
             components={"sketch": "ready"},
         )
 
-    def down(self, *, yes: bool) -> str:
-        del yes  # a file holds nothing worth a question
+    def down(
+        self,
+        *,
+        confirm: Callable[[str], bool] | None = None,
+        progress: Callable[[ApplyProgress], None] | None = None,
+    ) -> str:
+        del confirm, progress  # a file holds nothing worth a question
         was_up = self.is_up()
         self._file.unlink(missing_ok=True)
         return "Stopped the sketch stack." if was_up else "No sketch stack was up."

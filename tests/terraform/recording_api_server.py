@@ -1,6 +1,7 @@
 """A stand-in Kubernetes API server for the kubeconfig test: HTTPS on 127.0.0.1 with a
 self-signed certificate (the kubeconfig's CA data), answering `/version` and recording
-the Authorization header of every request, so a test sees the token kubectl sent."""
+the Authorization header of every request, so a test sees the token kubectl sent. Any
+other request is refused (403), as EKS refuses a principal without an access entry."""
 
 from __future__ import annotations
 
@@ -19,8 +20,16 @@ class _Recorder(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         self.seen.append(self.headers.get("Authorization", ""))
-        body = json.dumps({"gitVersion": "v1.35.0"}).encode()
-        self.send_response(200)
+        if self.path == "/version":
+            self._answer(200, {"gitVersion": "v1.35.0"})
+        else:
+            self._answer(403, {"kind": "Status", "message": "forbidden: no access entry"})
+
+    do_PATCH = do_POST = do_PUT = do_DELETE = do_GET
+
+    def _answer(self, status: int, document: dict[str, str]) -> None:
+        body = json.dumps(document).encode()
+        self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()

@@ -1,7 +1,7 @@
 """`sreshow doctor --platform eks` against a real moto server: the binary, the AWS
 account's pre-flight checks each as a line (unknown where moto cannot answer), a clash
-with an existing cluster failing with its fix, no credentials one failing line — and
-the apply, not built yet, always a failing line, so doctor never says "ready" for eks."""
+with an existing cluster failing with its fix, no credentials one failing line, and the
+addresses the cluster will admit (SRESHOW_EKS_ALLOWED_CIDRS checked as `up` checks it)."""
 
 from __future__ import annotations
 
@@ -28,8 +28,8 @@ def state_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def test_a_ready_account_passes_each_pre_flight_check(capsys: pytest.CaptureFixture[str]) -> None:
     code, lines = doctor(capsys, "--platform", "eks")
 
-    assert code != 0
-    assert failing(lines) == ["eks apply"]
+    assert code == 0
+    assert failing(lines) == []
     assert line(lines, "terraform")["detail"].startswith(("terraform ", "tofu "))
     assert "123456789012" in line(lines, "AWS credentials")["detail"]
     assert REGION in line(lines, "availability zones")["detail"]
@@ -68,4 +68,30 @@ def test_no_credentials_is_one_failing_line_with_the_fix(
     account = line(lines, "AWS account")
     assert "credentials" in account["detail"]
     assert account["fix"] == SESSION_FIX
-    assert failing(lines) == ["AWS account", "eks apply"]
+    assert failing(lines) == ["AWS account"]
+
+
+@pytest.mark.usefixtures("aws_env")
+@pytest.mark.parametrize(
+    ("given", "ok", "shown"),
+    [
+        ("203.0.113.7/32, 198.51.100.0/24", True, "203.0.113.7/32, 198.51.100.0/24"),
+        ("0.0.0.0/0", False, "whole internet"),
+        ("", True, "this machine's public address"),
+    ],
+)
+def test_the_allowed_addresses_are_checked_as_up_checks_them(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    given: str,
+    ok: bool,
+    shown: str,
+) -> None:
+    monkeypatch.setenv("SRESHOW_EKS_ALLOWED_CIDRS", given)
+
+    code, lines = doctor(capsys, "--platform", "eks")
+
+    addresses = line(lines, "allowed addresses")
+    assert addresses["ok"] is ok
+    assert shown in addresses["detail"]
+    assert (code == 0) is ok

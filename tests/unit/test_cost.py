@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 from rich.console import Console
 
-from sreshow.cli.cost_view import cost_line, cost_table, demo_label
+from sreshow.cli.cost_view import cost_table
 from sreshow.core.cost import (
     KNOWN_REGIONS,
     PRICES_KNOWN_AS_OF,
@@ -22,6 +22,7 @@ from sreshow.core.cost import (
     hourly,
     monthly,
 )
+from sreshow.core.cost_text import cost_line, demo_label
 
 D = Decimal
 # us-east-1 by hand, 2 nodes (the node group's desired count):

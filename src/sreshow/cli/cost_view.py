@@ -5,7 +5,7 @@ that `up`, `status` and `down` can reuse."""
 from __future__ import annotations
 
 from dataclasses import replace
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 from rich.console import Group, RenderableType
@@ -25,7 +25,9 @@ from sreshow.core.cost import (
     hourly,
     monthly,
 )
+from sreshow.core.cost_text import cost_line, demo_label, usd
 from sreshow.core.durations import format_duration
+from sreshow.stack_status import Billing
 
 # The seed's "Cost Breakdown" (SEED.md): USD a month left up, by its rows, and what each
 # figure is; our lines name the row they belong to (`LineItem.seed_row`). Its figures
@@ -47,27 +49,13 @@ SEED_PER_DEMO = "$0.10-0.15"
 _SEED_GAP = Decimal(1)  # a monthly difference below $1 is the seed rounding, not an error
 
 
-def demo_label(seconds: float) -> str:
-    """`30-minute demo`, `90-minute demo`, `45s demo`."""
-    if seconds >= 60 and seconds % 60 == 0:
-        return f"{int(seconds // 60)}-minute demo"
-    return f"{format_duration(round(seconds * 1000))} demo"
-
-
-def cost_line(
-    bom: BillOfMaterials, up_for: float | None = None, demo_seconds: float = DEFAULT_DEMO_SECONDS
-) -> str:
-    """One line for other commands: `eks in us-east-1: ~$0.24/h, ~$0.12 per 30-minute demo,
-    ~$174/month if left up`; with `up_for` (seconds up so far) `; up 42m: ~$0.17 so far`."""
-    line = (
-        f"{bom.platform} in {bom.region}: {_about(hourly(bom), 2)}/h, "
-        f"{_about(for_duration(bom, demo_seconds), 2)} per {demo_label(demo_seconds)}, "
-        f"{_about(monthly(bom), 0)}/month if left up"
-    )
-    if up_for is None:
-        return line
-    so_far = for_duration(bom, max(0.0, up_for))
-    return f"{line}; up {_up_for(up_for)}: {_about(so_far, 2)} so far"
+def billing_line(billing: Billing, now: float) -> str:
+    """`cost_line` for a stack that is up, or why there is no price."""
+    try:
+        bom = bill_of_materials(billing.region, billing.nodes)
+    except ValueError as e:
+        return f"not estimated: {e}"
+    return cost_line(bom, up_for=now - billing.up_since)
 
 
 def cost_view(
@@ -130,18 +118,18 @@ def bill_table(bom: BillOfMaterials, demo_seconds: float) -> Table:
             f"{item.name} [{number}]",
             _quantity(item),
             _unit_price(item),
-            f"{mark}{_usd(item.hourly, 4)}",
-            f"{mark}{_usd(item.hourly * demo_hours, 4)}",
-            f"{mark}{_usd(item.monthly, 2)}",
+            f"{mark}{usd(item.hourly, 4)}",
+            f"{mark}{usd(item.hourly * demo_hours, 4)}",
+            f"{mark}{usd(item.monthly, 2)}",
         )
     table.add_section()
     table.add_row(
         "total",
         "",
         "",
-        _usd(hourly(bom), 4),
-        _usd(for_duration(bom, demo_seconds), 4),
-        _usd(monthly(bom), 2),
+        usd(hourly(bom), 4),
+        usd(for_duration(bom, demo_seconds), 4),
+        usd(monthly(bom), 2),
         style="bold",
     )
     return table
@@ -155,7 +143,7 @@ def caveats(bom: BillOfMaterials, demo_seconds: float) -> Text:
     if billed != for_duration(bom, demo_seconds):
         lines.append(
             f"NAT gateway and load balancer hours are billed whole: a {demo_label(demo_seconds)}"
-            f" is billed about {_usd(billed, 4)}, not {_usd(for_duration(bom, demo_seconds), 4)}."
+            f" is billed about {usd(billed, 4)}, not {usd(for_duration(bom, demo_seconds), 4)}."
         )
     on_demand = hourly(bom) + sum(
         (_at_ceiling(i).hourly - i.hourly for i in bom.items if i.price.ceiling_usd), Decimal(0)
@@ -163,13 +151,13 @@ def caveats(bom: BillOfMaterials, demo_seconds: float) -> Text:
     if on_demand != hourly(bom):
         lines.append(
             f"Spot is a market price, capped at on-demand: there the total is "
-            f"{_usd(on_demand, 4)}/h, {_usd(on_demand * HOURS_PER_MONTH, 2)}/month."
+            f"{usd(on_demand, 4)}/h, {usd(on_demand * HOURS_PER_MONTH, 2)}/month."
         )
     more = sum((_at_most(i).hourly - i.hourly for i in bom.items), Decimal(0))
     if more:
         lines.append(
             f"The cluster autoscaler may grow the node group to {NODE_GROUP_MAX} nodes: "
-            f"+{_usd(more, 4)}/h at the most."
+            f"+{usd(more, 4)}/h at the most."
         )
     return Text("\n".join(lines))
 
@@ -204,15 +192,15 @@ def seed_table(bom: BillOfMaterials) -> Table:
             why = f"seed: {meaning}; ours: " + ", ".join(
                 f"{_quantity(i)} x {_unit_price(i)}" for i in items
             )
-        table.add_row(row, "-" if claim is None else _usd(claim, 0), _usd(ours, 2), why)
+        table.add_row(row, "-" if claim is None else usd(claim, 0), usd(ours, 2), why)
     table.add_section()
     table.add_row(
         "Total",
-        f"~{_usd(SEED_TOTAL_MONTHLY, 0)}",
-        _usd(monthly(bom), 2),
+        f"~{usd(SEED_TOTAL_MONTHLY, 0)}",
+        usd(monthly(bom), 2),
         f"per 30-minute demo: seed {SEED_PER_DEMO}, ours "
-        f"{_usd(for_duration(bom, DEFAULT_DEMO_SECONDS), 2)} pro rata, "
-        f"{_usd(for_duration(bom, DEFAULT_DEMO_SECONDS, whole_hours=True), 2)} in whole hours",
+        f"{usd(for_duration(bom, DEFAULT_DEMO_SECONDS), 2)} pro rata, "
+        f"{usd(for_duration(bom, DEFAULT_DEMO_SECONDS, whole_hours=True), 2)} in whole hours",
         style="bold",
     )
     return table
@@ -278,24 +266,3 @@ def _quantity(item: LineItem) -> str:
     if item.quantity_max is not None and item.quantity_max != item.quantity:
         text += f" (up to {item.quantity_max:g})"
     return text
-
-
-def _usd(value: Decimal, places: int) -> str:
-    """`$0.2384`; rounding half up, as a person rounds money."""
-    rounded = value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
-    if value and not rounded:
-        return f"<${Decimal(1).scaleb(-places)}"
-    return f"${rounded:,}"
-
-
-def _about(value: Decimal, places: int) -> str:
-    """`~$0.12`, or `<$0.01` for what rounds to nothing."""
-    shown = _usd(value, places)
-    return shown if shown.startswith("<") else f"~{shown}"
-
-
-def _up_for(seconds: float) -> str:
-    """`45s` under a minute, else whole minutes: `42m`, `2h5m`."""
-    if seconds < 60:
-        return format_duration(int(max(0.0, seconds)) * 1000)
-    return format_duration(int(seconds // 60) * 60_000)

@@ -49,6 +49,10 @@ def summary_table(status: StackStatus) -> Table:
     )
     table.add_row("time scale", f"{status.time_scale:g}" + _scale_note(status.time_scale))
     table.add_row("state", status.state_location)
+    if status.billing is not None:
+        from sreshow.cli.cost_view import billing_line
+
+        table.add_row("cost", billing_line(status.billing, time.time()))
     return table
 
 

@@ -48,7 +48,7 @@ class Terminal:
         self.out.print(question, soft_wrap=True, highlight=False, markup=False)
         if not self._in_stream.isatty():
             raise UsageError("nothing was changed: no terminal to confirm on; pass --yes to go on")
-        answer = self.out.input("[y/N] ")
+        answer = self.out.input("[y/N] ", markup=False)  # as markup, "[y/N]" is a tag
         return answer.strip().lower() in {"y", "yes"}
 
     def error(self, message: str) -> None:

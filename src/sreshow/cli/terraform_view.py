@@ -7,9 +7,11 @@ how long, not only a count.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 
-from rich.console import Group, RenderableType
+from rich.console import Console, Group, RenderableType
+from rich.live import Live
 from rich.progress_bar import ProgressBar
 from rich.table import Table
 from rich.text import Text
@@ -77,6 +79,31 @@ class LiveProgress:
 
     def __rich__(self) -> RenderableType:
         return progress_view(self.state)
+
+
+def live_build_progress(live: Live) -> Callable[[ApplyProgress], None]:
+    """A progress callback that shows Terraform's run in `live` (elapsed times move
+    between events: the view re-reads the clock at each refresh)."""
+    return lambda state: live.update(LiveProgress(state))
+
+
+class PrintedProgress:
+    """A progress callback for piped output: the plan's summary once, then a line per
+    resource finished or failed (`plain_lines`)."""
+
+    def __init__(self, out: Console) -> None:
+        self._out = out
+        self._last: ApplyProgress | None = None
+
+    def __call__(self, state: ApplyProgress) -> None:
+        last = self._last
+        before = last if last is not None and last.operation == state.operation else None
+        summary = state.plan_summary
+        if state.operation == "plan" and summary and (before is None or not before.plan_summary):
+            self._out.print(plan_line(summary), highlight=False)
+        for line in plain_lines(before, state):
+            self._out.print(line, highlight=False)
+        self._last = state
 
 
 def plain_lines(before: ApplyProgress | None, after: ApplyProgress) -> list[str]:

@@ -1,6 +1,6 @@
 """The eks platform's readiness: a Terraform or OpenTofu binary, AWS credentials and
 region, the pre-flight checks the apply would make (zones, Elastic IPs, spot vCPU
-quota, a free cluster name), and whether the apply itself is there yet."""
+quota, a free cluster name), and the addresses the cluster will admit."""
 
 from __future__ import annotations
 
@@ -8,13 +8,6 @@ from collections.abc import Iterator
 
 from sreshow.doctor.model import Check, Inspection
 from sreshow.errors import SreshowError, UsageError
-
-APPLY_NOT_BUILT = Check.failed(
-    "eks apply",
-    "not built yet (issue #16): `up --platform eks` changes nothing and says so",
-    "use `sreshow up --platform eks --dry-run` and `sreshow cost` to show the plan and its "
-    "price; run the show on `local` or `kubernetes`",
-)
 
 SESSION_FIX = (
     "set AWS_REGION and credentials (AWS_PROFILE, or AWS_ACCESS_KEY_ID and "
@@ -32,10 +25,10 @@ def validate(inspection: Inspection) -> None:
 
 
 def checks(inspection: Inspection) -> Iterator[Check]:
-    """The binary, the AWS account's readiness, then the apply."""
+    """The binary, the AWS account's readiness, the addresses let in."""
     yield terraform_binary(inspection)
     yield from aws_readiness()
-    yield APPLY_NOT_BUILT
+    yield allowed_addresses(inspection)
 
 
 def terraform_binary(inspection: Inspection) -> Check:
@@ -46,6 +39,26 @@ def terraform_binary(inspection: Inspection) -> Check:
     except SreshowError as e:
         return Check.failed("terraform", str(e), "install terraform >= 1.5 or OpenTofu >= 1.6")
     return Check.passed("terraform", str(binary))
+
+
+def allowed_addresses(inspection: Inspection) -> Check:
+    """What `SRESHOW_EKS_ALLOWED_CIDRS` lets reach the API and the app, checked as `up`
+    checks it; unset, `up` asks for this machine's public address (not asked here)."""
+    from sreshow.adapters.eks.addresses import allowed_cidrs
+    from sreshow.settings import ENV_EKS_ALLOWED_CIDRS
+
+    name = "allowed addresses"
+    if not inspection.settings.env.get(ENV_EKS_ALLOWED_CIDRS, "").strip():
+        return Check.passed(
+            name,
+            f"this machine's public address /32, asked at `up` ({ENV_EKS_ALLOWED_CIDRS} "
+            "sets others)",
+        )
+    try:
+        cidrs = allowed_cidrs(inspection.settings.env)
+    except UsageError as e:
+        return Check.failed(name, str(e), f"fix or unset {ENV_EKS_ALLOWED_CIDRS}")
+    return Check.passed(name, f"{', '.join(cidrs)} ({ENV_EKS_ALLOWED_CIDRS})")
 
 
 def aws_readiness() -> Iterator[Check]:

@@ -75,7 +75,7 @@ class RebuildDrill:
         self._phase("verify", f"{HEALTH_PATH} answered", self._verify)
 
     def _teardown(self) -> None:
-        self._say(self.plan.lifecycle.down(yes=True))
+        self._say(self.plan.lifecycle.down())
 
     def _rebuild(self) -> None:
         self.plan.lifecycle.up(self.plan.options, self._progress)

@@ -6,6 +6,7 @@ manifests tier, tests/manifests/test_kubernetes_render.py, against kubectl itsel
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -113,8 +114,9 @@ def test_image_runs_another_app_image_in_the_app_and_the_sink_and_nothing_else_c
     ]
 
 
-def test_a_kustomize_feature_sreshow_does_not_apply_is_refused_by_name() -> None:
-    with pytest.raises(
-        UsageError, match=r"overlays/eks/kustomization.yaml: .* does not support patches"
-    ):
-        render(1.0, manifests_dir=MANIFESTS_DIR / "overlays" / "eks")
+def test_a_kustomize_feature_sreshow_does_not_apply_is_refused_by_name(tmp_path: Path) -> None:
+    kustomization = {"resources": [str(MANIFESTS_DIR / "app")], "replacements": []}
+    (tmp_path / "kustomization.yaml").write_text(yaml.safe_dump(kustomization))
+
+    with pytest.raises(UsageError, match=r"kustomization.yaml: .* does not support replacements"):
+        render(1.0, manifests_dir=tmp_path)

@@ -13,6 +13,9 @@ _CLUSTER_NAME = re.compile(r"[0-9A-Za-z][A-Za-z0-9_-]{0,99}")
 # us-east-1, eu-central-2, us-gov-west-1, cn-north-1, ap-southeast-7 ...
 _REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-[0-9]{1,2}")
 
+# What `sreshow cost` and `up --platform eks --dry-run` price when no region is set; an
+# apply never assumes one (boto3's chain must name it).
+DEFAULT_REGION = "us-east-1"
 NO_REGION_FIX = "pass --region (e.g. --region eu-west-1) or set AWS_REGION"
 
 
@@ -45,3 +48,27 @@ def region_from_env(flag: str | None, env: Mapping[str, str]) -> str | None:
         if value := env.get(variable, "").strip():
             return check_region(value, source=variable)
     return None
+
+
+# arn:aws:sts::123456789012:assumed-role/ROLE/SESSION, arn:aws:iam::123456789012:user/NAME
+_CALLER_ARN = re.compile(
+    r"arn:(?P<partition>aws[a-z-]*):(?P<service>iam|sts)::(?P<account>[0-9]{12}):"
+    r"(?P<kind>user|role|assumed-role)/(?P<rest>.+)"
+)
+
+
+def access_entry_principal(caller_arn: str) -> str:
+    """The IAM principal an EKS access entry takes for the caller STS names: a user as
+    it is, an assumed-role session as its role (`arn:aws:iam::ACCOUNT:role/ROLE`; a role
+    with a path must be given whole, the session ARN drops it). UsageError for the root
+    user or anything else an access entry refuses."""
+    found = _CALLER_ARN.fullmatch(caller_arn)
+    if found is None:
+        raise UsageError(
+            f"the AWS caller {caller_arn} cannot be given access to the cluster (EKS access "
+            "entries take an IAM user or role, not the account's root user); use an IAM "
+            "user's or role's credentials"
+        )
+    name = found["rest"].split("/")[0] if found["kind"] == "assumed-role" else found["rest"]
+    kind = "role" if found["kind"] == "assumed-role" else found["kind"]
+    return f"arn:{found['partition']}:iam::{found['account']}:{kind}/{name}"

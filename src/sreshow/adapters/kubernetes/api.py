@@ -18,6 +18,7 @@ import os
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import urllib3
@@ -58,17 +59,20 @@ class ClusterTarget:
         return f"context {self.context} (cluster {self.cluster} at {self.server})"
 
 
-def kubeconfig_path() -> str:
-    """The kubeconfig file(s) as kubectl finds them: $KUBECONFIG (a list, like PATH),
-    else ~/.kube/config. Read at each call, not when the client was imported."""
+def kubeconfig_path(kubeconfig: Path | None = None) -> str:
+    """`kubeconfig` when given (a platform's own, e.g. eks'), else the kubeconfig
+    file(s) as kubectl finds them: $KUBECONFIG (a list, like PATH), else
+    ~/.kube/config. Read at each call, not when the client was imported."""
+    if kubeconfig is not None:
+        return str(kubeconfig)
     return os.environ.get("KUBECONFIG") or os.path.expanduser("~/.kube/config")
 
 
-def kubeconfig_contexts() -> tuple[dict[str, str], str | None]:
-    """Each context of the user's kubeconfig with its cluster's name, and the current
-    context; UsageError when there is no usable kubeconfig."""
+def kubeconfig_contexts(kubeconfig: Path | None = None) -> tuple[dict[str, str], str | None]:
+    """Each context of the kubeconfig (see `kubeconfig_path`) with its cluster's name,
+    and the current context; UsageError when there is no usable kubeconfig."""
     try:
-        contexts, current = kube_config.list_kube_config_contexts(kubeconfig_path())
+        contexts, current = kube_config.list_kube_config_contexts(kubeconfig_path(kubeconfig))
     except (ConfigException, OSError) as e:
         raise UsageError(
             f"no usable kubeconfig ({e}); set KUBECONFIG or create ~/.kube/config "
@@ -86,9 +90,10 @@ class KubeApi:
         self._client = client
 
     @classmethod
-    def connect(cls, context: str | None) -> KubeApi:
-        """The cluster `context` names (None: the kubeconfig's current context)."""
-        clusters, current = kubeconfig_contexts()
+    def connect(cls, context: str | None, kubeconfig: Path | None = None) -> KubeApi:
+        """The cluster `context` names (None: the kubeconfig's current context) in
+        `kubeconfig` (None: the user's, see `kubeconfig_path`)."""
+        clusters, current = kubeconfig_contexts(kubeconfig)
         chosen = context or current
         if chosen is None:
             raise UsageError("the kubeconfig has no current context; pass --context NAME")
@@ -99,7 +104,7 @@ class KubeApi:
             )
         try:
             client = kube_config.new_client_from_config(
-                kubeconfig_path(), context=chosen, persist_config=False
+                kubeconfig_path(kubeconfig), context=chosen, persist_config=False
             )
         except (ConfigException, OSError, ValueError) as e:
             raise UsageError(f"context {chosen}: cannot load its credentials ({e})") from e

@@ -22,6 +22,7 @@ import secrets
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 from sreshow.adapters.kubernetes import observe
@@ -65,6 +66,7 @@ from sreshow.adapters.sink import PATH_KEY, RELAY_KEY, webhook_path
 from sreshow.adapters.stack_metrics import with_prometheus
 from sreshow.adapters.startup import POD_JOB, unscraped, unsettled_rules
 from sreshow.core.revisions import RolloutState
+from sreshow.core.terraform_ui import ApplyProgress
 from sreshow.errors import PlatformError, UsageError
 from sreshow.ports import Platform, UpOptions, UpPreview, UpResult
 from sreshow.settings import Settings
@@ -104,8 +106,18 @@ class KubernetesLifecycle:
 
     name = "kubernetes"
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        kubeconfig: Path | None = None,
+        placeholders: Mapping[str, str] | None = None,
+    ) -> None:
+        """`kubeconfig`: a platform's own (eks'), else the user's; `placeholders`: the
+        values `render` puts into an overlay's placeholders (eks': Terraform's outputs)."""
         self._context = settings.kube_context
+        self._kubeconfig = kubeconfig
+        self._placeholders = placeholders
         self._records = RecordFile(settings.state_dir)
         self._last_status: tuple[float, StackStatus] | None = None  # (monotonic, status)
 
@@ -141,13 +153,14 @@ class KubernetesLifecycle:
             finally:
                 api.close()
         _validate(options)
-        api = KubeApi.connect(self._context)
+        api = KubeApi.connect(self._context, self._kubeconfig)
         try:
             self._check_target(api.target, options)
             rendered = render(
                 options.time_scale,
                 image=options.image,
                 manifests_dir=options.manifests or MANIFESTS_DIR,
+                placeholders=self._placeholders,
             )
             record = StackRecord(
                 context=api.target.context,
@@ -156,6 +169,7 @@ class KubernetesLifecycle:
                 time_scale=options.time_scale,
                 image=options.image,
                 brought_up_at=time.time(),
+                kubeconfig=None if self._kubeconfig is None else str(self._kubeconfig),
             )
             # The Secrets first: the app's pods mount theirs.
             objects = sorted(
@@ -207,20 +221,25 @@ class KubernetesLifecycle:
         self._last_status = (time.monotonic(), status)
         return status
 
-    def down(self, *, yes: bool) -> str:
-        del yes  # nothing here costs money; deleting is what was asked
+    def down(
+        self,
+        *,
+        confirm: Callable[[str], bool] | None = None,
+        progress: Callable[[ApplyProgress], None] | None = None,
+    ) -> str:
+        del confirm, progress  # nothing here costs money; deleting is what was asked
         record = self._records.read()
         if record is None:
             return "No kubernetes stack is recorded here; nothing to delete."
         api = connect_recorded(record, self._context, self._records.path)
         try:
-            cluster_wide = _delete_everything(api)
+            outside = _delete_everything(api)
         finally:
             api.close()
         self._records.remove()
         return (
             f"Deleted the stack from context {record.context}: namespaces "
-            f"{' and '.join(NAMESPACES)} and {cluster_wide} cluster-wide objects are gone."
+            f"{' and '.join(NAMESPACES)} and {outside} objects outside them are gone."
         )
 
     def connect(self, admin_token: str | None) -> Platform:
@@ -506,20 +525,19 @@ def _prune(api: KubeApi, applied: Iterable[Mapping[str, Any]]) -> int:
 
 
 def _labelled(api: KubeApi) -> list[dict[str, Any]]:
-    """Every object of the kinds sreshow applies that carries its label."""
+    """Every object of the kinds sreshow applies that carries its label, in every
+    namespace (an overlay may add objects outside sreshow's own, e.g. in kube-system)."""
     found = []
     for kind in KINDS.values():
         if kind.name in ("Pod", "ReplicaSet", "Event", "Namespace"):
             continue
-        namespaces: tuple[str | None, ...] = NAMESPACES if kind.namespaced else (None,)
-        for namespace in namespaces:
-            try:
-                answer = api.get(kind.collection(namespace), {"labelSelector": MANAGED})
-            except NotFound:
-                continue
-            for item in answer.get("items") or []:
-                item.setdefault("kind", kind.name)
-                found.append(item)
+        try:
+            answer = api.get(kind.collection(), {"labelSelector": MANAGED})
+        except NotFound:
+            continue
+        for item in answer.get("items") or []:
+            item.setdefault("kind", kind.name)
+            found.append(item)
     return found
 
 
@@ -532,10 +550,11 @@ def _delete(api: KubeApi, obj: Mapping[str, Any]) -> None:
 
 
 def _delete_everything(api: KubeApi) -> int:
-    """Delete sreshow's namespaces and cluster-wide objects, wait until they are gone;
-    the number of cluster-wide objects deleted."""
-    cluster_wide = [o for o in _labelled(api) if not KINDS[o["kind"]].namespaced]
-    for obj in cluster_wide:
+    """Delete sreshow's namespaces and its objects outside them (cluster-wide ones, and
+    those of an overlay in another namespace: eks' cluster autoscaler in kube-system),
+    wait until the namespaces are gone; the number of objects outside them deleted."""
+    outside = [o for o in _labelled(api) if o["metadata"].get("namespace") not in NAMESPACES]
+    for obj in outside:
         _delete(api, obj)
     for namespace in NAMESPACES:
         try:
@@ -556,4 +575,4 @@ def _delete_everything(api: KubeApi) -> int:
                     "and run `sreshow down` again"
                 )
             time.sleep(NAMESPACE_POLL_SECONDS)
-    return len(cluster_wide)
+    return len(outside)

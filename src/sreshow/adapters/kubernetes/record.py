@@ -33,6 +33,9 @@ class StackRecord(BaseModel):
     time_scale: float
     image: str | None = None
     brought_up_at: float  # Unix time
+    # The platform's own kubeconfig (eks writes one for the cluster it built); None:
+    # the user's, as kubectl finds it.
+    kubeconfig: str | None = None
 
 
 class RecordFile:
@@ -76,14 +79,15 @@ def connect_recorded(record: StackRecord, requested: str | None, where: Path) ->
             f"--context {requested}: {stack}; nothing was done. Pass --context "
             f"{record.context}, or bring that stack down first"
         )
+    kubeconfig = None if record.kubeconfig is None else Path(record.kubeconfig)
     if requested is None:
-        _, current = kubeconfig_contexts()
+        _, current = kubeconfig_contexts(kubeconfig)
         if current != record.context:
             raise UsageError(
                 f"the kubeconfig's current context is {current}, but {stack}; nothing was "
                 f"done. Pass --context {record.context} to act on it"
             )
-    api = KubeApi.connect(record.context)
+    api = KubeApi.connect(record.context, kubeconfig)
     if api.target.server != record.server:
         api.close()
         raise UsageError(

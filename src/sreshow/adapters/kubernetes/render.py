@@ -2,9 +2,25 @@
 time scale, ready to apply.
 
 `render()` reads the kustomizations under `manifests/` (the features they use:
-`resources`, `namespace`, `configMapGenerator` with `generatorOptions`, `images`), so
+`resources`, `namespace`, `configMapGenerator` with `generatorOptions`, `images`, and
+`patches` as strategic merges from a file, e.g. overlays/eks's NodePort Service), so
 applying needs no kubectl; tests/manifests check it against kustomize's own output.
+A patch merges maps key by key, deletes a key set to null, merges a list of maps by the
+key Kubernetes merges that list by (containers, initContainers, env, volumes and
+volumeMounts by `name`, a container's `ports` by `containerPort`, a Service's
+`spec.ports` by `port`; the patch's items first, as kustomize orders them) and replaces
+any other list: the part of Kubernetes' strategic merge patch the overlays use. (A few
+more lists merge in Kubernetes, e.g. topologySpreadConstraints; here a patch replaces
+them, so kustomize would render such a patch differently.) Patches apply to the
+objects of `resources`, before `namespace`, as in kustomize; inline and JSON 6902
+patches are refused.
 Then it does what `kubectl apply -k` cannot:
+- fills an overlay's placeholders (`placeholders`, e.g. the eks platform's Terraform
+  outputs): every string value that contains a placeholder's name has it replaced by
+  the value. Given values, a name of `EKS_PLACEHOLDERS` left unfilled is an error, so a
+  half-filled object never reaches a cluster; without values (None, a preview) the
+  names stay as they are. Only those names are checked, not every `SRESHOW_...`
+  string: the base's env var names (`SRESHOW_ADMIN_TOKEN_FILE`) are not placeholders;
 - scales the clocks as the local platform does: the monitoring files and the HPA's
   behaviour through `core.timescale` (a changed file gives its ConfigMap a new hash
   suffix, as kustomize would, and the references follow), the app's probes, progress
@@ -25,6 +41,11 @@ from typing import Any
 
 import yaml
 
+from sreshow.adapters.kubernetes.overlay import (
+    apply_patches,
+    fill_placeholders,
+    refuse_unfilled_placeholders,
+)
 from sreshow.adapters.kubernetes.resources import APPLY_ORDER, MANAGED_BY, MANAGED_BY_LABEL, kind_of
 from sreshow.adapters.manifests import (
     LIVENESS_ALERT,
@@ -57,6 +78,7 @@ KUSTOMIZE_FIELDS = frozenset(
         "configMapGenerator",
         "generatorOptions",
         "images",
+        "patches",
     }
 )
 PRE_STOP_SPARE_SECONDS = 1  # of the termination grace, after preStop and the app's grace
@@ -72,11 +94,19 @@ class Rendered:
 
 
 def render(
-    time_scale: float, *, image: str | None = None, manifests_dir: Path = MANIFESTS_DIR
+    time_scale: float,
+    *,
+    image: str | None = None,
+    manifests_dir: Path = MANIFESTS_DIR,
+    placeholders: Mapping[str, str] | None = None,
 ) -> Rendered:
-    """The stack's objects at `time_scale`, the app running `image` (None: the shipped)."""
+    """The stack's objects at `time_scale`, the app running `image` (None: the shipped),
+    the overlay's `placeholders` filled (None: left as they are; see the module doc)."""
     clamps: list[Clamp] = []
     objects = list(_kustomize(manifests_dir, time_scale, clamps))
+    if placeholders is not None:
+        objects = [fill_placeholders(obj, placeholders) for obj in objects]
+        refuse_unfilled_placeholders(manifests_dir, objects)
     for obj in objects:
         kind_of(obj)  # refuses a kind sreshow does not apply, by name
         obj["metadata"].setdefault("labels", {})[MANAGED_BY_LABEL] = MANAGED_BY
@@ -112,6 +142,7 @@ def _kustomize(directory: Path, time_scale: float, clamps: list[Clamp]) -> Itera
             objects.extend(_kustomize(path, time_scale, clamps))
         else:
             objects.extend(_resource_file(path, time_scale, clamps))
+    apply_patches(directory, kustomization, objects)
     namespace = kustomization.get("namespace")
     if namespace:
         for obj in objects:

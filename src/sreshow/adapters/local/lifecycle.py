@@ -26,6 +26,7 @@ from sreshow.adapters.local.control import ControlClient
 from sreshow.adapters.local.processes import Binary, find_binary, port_in_use, wait_for_http
 from sreshow.adapters.local.state import StackDir, StackRecord
 from sreshow.adapters.local.status import collect, from_record
+from sreshow.core.terraform_ui import ApplyProgress
 from sreshow.errors import PlatformError, UsageError
 from sreshow.ports import Platform, UpOptions, UpPreview, UpResult
 from sreshow.settings import SECRET_VARIABLES, Settings
@@ -98,8 +99,13 @@ class LocalLifecycle:
             )
         return collect(self._stack, record)
 
-    def down(self, *, yes: bool) -> str:
-        del yes  # the local stack holds nothing worth a question
+    def down(
+        self,
+        *,
+        confirm: Callable[[str], bool] | None = None,
+        progress: Callable[[ApplyProgress], None] | None = None,
+    ) -> str:
+        del confirm, progress  # the local stack holds nothing worth a question
         if down(self._state_dir):
             return "Stopped the local stack: no process of it is left."
         return "No local stack was running; nothing to stop."

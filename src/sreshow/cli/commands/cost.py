@@ -8,10 +8,10 @@ from collections.abc import Mapping
 
 import typer
 
+from sreshow.adapters.aws.names import DEFAULT_REGION
 from sreshow.cli.application import application
 from sreshow.errors import UsageError
 
-DEFAULT_REGION = "us-east-1"
 REGION_VARIABLES = ("AWS_REGION", "AWS_DEFAULT_REGION")  # the AWS SDKs' order
 # core/cost.py's node group bounds, repeated to keep `--help` from importing it
 NODE_GROUP_MIN, DEFAULT_NODES, NODE_GROUP_MAX = 1, 2, 3

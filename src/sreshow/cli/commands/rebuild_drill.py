@@ -18,7 +18,8 @@ if TYPE_CHECKING:
     from sreshow.cli.application import Application
     from sreshow.stack_status import StackStatus
 
-REBUILDABLE = ("local",)  # eks will destroy and apply; a shared cluster is not torn down
+# A shared cluster is not torn down; eks could be (destroy, apply), not built yet.
+REBUILDABLE = ("local",)
 
 
 def run_full_drill(
@@ -110,7 +111,7 @@ def _leave_nothing_half_done(app: Application, time_scale: float) -> None:
     """A rebuild cut short leaves no half-started stack: it is brought down, and the
     user told how to bring it back."""
     lifecycle = app.platforms.current()
-    lifecycle.down(yes=True)
+    lifecycle.down()
     app.platforms.release()
     app.terminal.error(
         f"the rebuild did not finish; the stack is down — bring it back with "

@@ -17,6 +17,7 @@ from sreshow.platforms import DEFAULT_PLATFORM, LIFECYCLES
 
 if TYPE_CHECKING:  # Rich and the status model load in the commands, not for `--help`
     from rich.console import Console
+    from rich.live import Live
 
     from sreshow.stack_status import StackStatus
 
@@ -64,9 +65,12 @@ def up(  # noqa: PLR0917 (Typer: one parameter per option)
     ),
 ) -> None:
     """Bring the stack up: app replicas behind a Service, Prometheus, Alertmanager, an HPA."""
+    from dataclasses import replace
+
     from rich.live import Live
 
     from sreshow.cli import dashboard
+    from sreshow.cli.terraform_view import PrintedProgress, live_build_progress
     from sreshow.expiry import describe_expiry, parse_ttl, record_expiry
     from sreshow.ports import UpOptions
 
@@ -83,6 +87,7 @@ def up(  # noqa: PLR0917 (Typer: one parameter per option)
         manifests=manifests,
         allow_production=allow_production,
         confirm=None if yes else app.terminal.confirm,
+        ttl_seconds=ttl_seconds,
     )
     if dry_run:
         preview = app.platforms.get(platform).preview(options)
@@ -92,12 +97,20 @@ def up(  # noqa: PLR0917 (Typer: one parameter per option)
     try:
         if out.is_terminal:
             with Live(console=out, transient=True) as live:
+                options = replace(
+                    options,
+                    confirm=_outside(live, options.confirm),
+                    build_progress=live_build_progress(live),
+                )
                 result = lifecycle.up(options, lambda s: live.update(dashboard.progress_table(s)))
         else:
+            options = replace(options, build_progress=PrintedProgress(out))
             result = lifecycle.up(options, _print_progress(out))
     except BaseException:
         if not lifecycle.is_up():  # nothing half-done: not even the record of the platform
             app.platforms.release()
+        elif ttl_seconds is not None:  # half up (eks: built, not deployed) still expires
+            record_expiry(app.settings.state_dir, ttl_seconds)
         raise
     if result.recovered:
         out.print(result.recovered)
@@ -110,6 +123,24 @@ def up(  # noqa: PLR0917 (Typer: one parameter per option)
             f"Time to live: {describe_expiry(expires_at, time.time())}; every command warns "
             "after that until `sreshow down`."
         )
+
+
+def _outside(
+    live: "Live", confirm: "Callable[[str], bool] | None"
+) -> "Callable[[str], bool] | None":
+    """`confirm` asked with `live` stopped meanwhile, so the question and its answer are
+    not drawn over."""
+    if confirm is None:
+        return None
+
+    def ask(question: str) -> bool:
+        live.stop()
+        try:
+            return confirm(question)
+        finally:
+            live.start()
+
+    return ask
 
 
 def _print_progress(out: "Console") -> "Callable[[StackStatus], None]":
@@ -180,9 +211,22 @@ def down(
     context: str | None = CONTEXT_OPTION,
 ) -> None:
     """Stop everything the stack started; safe to run twice."""
+    from rich.live import Live
+
+    from sreshow.cli.terraform_view import PrintedProgress, live_build_progress
+
     app = application(ctx).on_context(context)
     lifecycle = app.platforms.current()
-    app.terminal.out.print(lifecycle.down(yes=yes))
+    out = app.terminal.out
+    confirm = None if yes else app.terminal.confirm
+    if out.is_terminal:
+        with Live(console=out, transient=True) as live:
+            said = lifecycle.down(
+                confirm=_outside(live, confirm), progress=live_build_progress(live)
+            )
+    else:
+        said = lifecycle.down(confirm=confirm, progress=PrintedProgress(out))
+    out.print(said)
     app.platforms.release()
 
 
