@@ -173,7 +173,9 @@ class EksLifecycle:
             raise PlatformError(
                 f"the stack is not deployed on the EKS cluster of run {run.run_id}: {RESUME_HINT}"
             )
-        return self._kubernetes(run).connect(admin_token)
+        platform = self._kubernetes(run).connect(admin_token)
+        platform.name = self.name  # runs and their journals say where they ran
+        return platform
 
     # --- the build ------------------------------------------------------------------
 

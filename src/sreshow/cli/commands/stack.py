@@ -36,7 +36,9 @@ def up(  # noqa: PLR0917 (Typer: one parameter per option)
     ),
     context: str | None = CONTEXT_OPTION,
     image: str | None = typer.Option(
-        None, help="kubernetes: the app image to run, e.g. one built on the cluster's node."
+        None,
+        help="kubernetes: the app image to run, e.g. one built on the cluster's node; "
+        "eks (required): the image in a registry the nodes pull from.",
     ),
     manifests: Annotated[
         Path | None,
@@ -46,7 +48,10 @@ def up(  # noqa: PLR0917 (Typer: one parameter per option)
         ),
     ] = None,
     yes: bool = typer.Option(
-        False, "--yes", help="Do not ask before changing a cluster (the question says which)."
+        False,
+        "--yes",
+        help="Do not ask before changing a cluster or an AWS account (the question says "
+        "what changes and, on eks, what it costs).",
     ),
     allow_production: bool = typer.Option(
         False,
