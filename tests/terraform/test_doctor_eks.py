@@ -95,3 +95,15 @@ def test_the_allowed_addresses_are_checked_as_up_checks_them(
     assert addresses["ok"] is ok
     assert shown in addresses["detail"]
     assert (code == 0) is ok
+
+
+@pytest.mark.usefixtures("aws_env")
+def test_the_checks_read_the_configuration_up_would_apply(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stand_in = Path(__file__).parent / "fixtures" / "eks_stand_in"
+    monkeypatch.setenv("SRESHOW_EKS_TERRAFORM_DIR", str(stand_in))
+
+    _, lines = doctor(capsys, "--platform", "eks")
+
+    assert line(lines, "cluster name")["detail"] == f"no EKS cluster sreshow-stand-in in {REGION}"

@@ -27,7 +27,7 @@ def validate(inspection: Inspection) -> None:
 def checks(inspection: Inspection) -> Iterator[Check]:
     """The binary, the AWS account's readiness, the addresses let in."""
     yield terraform_binary(inspection)
-    yield from aws_readiness()
+    yield from aws_readiness(inspection)
     yield allowed_addresses(inspection)
 
 
@@ -61,20 +61,25 @@ def allowed_addresses(inspection: Inspection) -> Check:
     return Check.passed(name, f"{', '.join(cidrs)} ({ENV_EKS_ALLOWED_CIDRS})")
 
 
-def aws_readiness() -> Iterator[Check]:
+def aws_readiness(inspection: Inspection) -> Iterator[Check]:
     """The pre-flight checks `up` runs before its apply; one failing line when no session
     can be made (no region, no credentials). A check AWS cannot answer passes as
     unknown: it would not stop the apply either."""
     from sreshow.adapters.aws.preflight import preflight_checks
     from sreshow.adapters.aws.session import AwsSession
-    from sreshow.adapters.eks.configuration import read_configuration
+    from sreshow.adapters.eks.configuration import configured_directory, read_configuration
 
     try:
         aws = AwsSession.connect()
     except SreshowError as e:
         yield Check.failed("AWS account", str(e), SESSION_FIX)
         return
-    cluster = str(read_configuration().default("name"))
+    try:
+        configuration = read_configuration(configured_directory(inspection.settings.env))
+    except SreshowError as e:
+        yield Check.failed("configuration", str(e), "fix or unset SRESHOW_EKS_TERRAFORM_DIR")
+        return
+    cluster = str(configuration.default("name"))
     for found in preflight_checks(aws, cluster):
         if found.ok is False:
             yield Check.failed(found.check, found.detail, found.fix or "see docs/eks.md")

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from sreshow.errors import UsageError
+from sreshow.settings import ENV_EKS_TERRAFORM_DIR
 
 _LENGTH_OF_VARIABLE = re.compile(r"^\$\{length\(var\.(\w+)\)\}$")
 # Resource types as a user reads them in the list (others show their type).
@@ -82,6 +83,22 @@ def shipped_directory() -> Path:
     if packaged.is_dir():
         return packaged
     return Path(__file__).resolve().parents[4] / "terraform"
+
+
+def configured_directory(env: Mapping[str, str]) -> Path:
+    """The configuration the eks platform applies: `SRESHOW_EKS_TERRAFORM_DIR` (checked
+    to hold .tf files) or the shipped one."""
+    given = env.get(ENV_EKS_TERRAFORM_DIR, "").strip()
+    if not given:
+        return shipped_directory()
+    directory = Path(given).expanduser()
+    if not any(directory.glob("*.tf")):
+        raise UsageError(
+            f"{ENV_EKS_TERRAFORM_DIR}={given}: no Terraform files (*.tf) there; point it "
+            "at a configuration with the shipped terraform/'s variables and outputs, or "
+            "unset it"
+        )
+    return directory
 
 
 @cache

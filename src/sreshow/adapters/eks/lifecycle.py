@@ -27,13 +27,17 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sreshow.adapters.eks.configuration import Configuration, read_configuration, shipped_directory
+from sreshow.adapters.eks.configuration import (
+    Configuration,
+    configured_directory,
+    read_configuration,
+)
 from sreshow.adapters.eks.run import EksRun, RunFile, expiry_timestamp, new_run_id, since
 from sreshow.adapters.manifests import MANIFESTS_DIR
 from sreshow.core.terraform_ui import ApplyProgress
 from sreshow.errors import PlatformError, UsageError
 from sreshow.ports import Platform, UpOptions, UpPreview, UpResult
-from sreshow.settings import ENV_EKS_TERRAFORM_DIR, Settings
+from sreshow.settings import Settings
 from sreshow.stack_status import Billing, StackStatus
 
 if TYPE_CHECKING:
@@ -252,17 +256,7 @@ class EksLifecycle:
     # --- helpers ----------------------------------------------------------------------
 
     def _configuration_dir(self) -> Path:
-        given = self._settings.env.get(ENV_EKS_TERRAFORM_DIR, "").strip()
-        if not given:
-            return shipped_directory()
-        directory = Path(given).expanduser()
-        if not any(directory.glob("*.tf")):
-            raise UsageError(
-                f"{ENV_EKS_TERRAFORM_DIR}={given}: no Terraform files (*.tf) there; point it "
-                "at a configuration with the shipped terraform/'s variables and outputs, or "
-                "unset it"
-            )
-        return directory
+        return configured_directory(self._settings.env)
 
     def _terraform(self) -> Terraform:
         from sreshow.adapters.terraform import Terraform
