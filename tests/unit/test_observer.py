@@ -190,3 +190,22 @@ def test_a_recovery_is_not_dated_before_the_fix_that_ended_the_incident() -> Non
     assert [e.t for e in breached] == [0.0]
     assert len(recovered) == 1
     assert recovered[0].t == fixed_at  # the good run began at 10.0 s, before the fix
+
+
+def test_firing_then_pending_is_told_as_resolved_then_pending() -> None:
+    platform = FakePlatform()
+    observer, told = watching(platform)
+    for state in ("pending", "firing", "pending", "inactive"):
+        platform.alert_states["HighErrorRate"] = state
+        time.sleep(0.5)  # alerts are looked at every 0.5 s
+        observer.poll()
+
+    kinds = [e.kind for e in told if e.details.get("alert") == "HighErrorRate"]
+
+    assert kinds == [
+        "alert_pending",
+        "alert_firing",
+        "alert_resolved",
+        "alert_pending",
+        "alert_inactive",
+    ]

@@ -241,6 +241,10 @@ class Observer:
                 kind = EventKind.ALERT_RESOLVED if before == "firing" else EventKind.ALERT_INACTIVE
             else:
                 kind = EventKind(f"alert_{alert.state}")
+                if before == "firing":  # Prometheus never takes a firing alert back to
+                    # pending: that one resolved, and another of the name (other labels)
+                    # is pending between two looks
+                    self.record(EventKind.ALERT_RESOLVED, alert=alert.name)
             self.record(kind, alert=alert.name)
 
     def _new_notifications(self) -> None:
