@@ -55,8 +55,14 @@ PLACEHOLDER_OUTPUTS = {
     "SRESHOW_CLUSTER_AUTOSCALER_ROLE_ARN": "cluster_autoscaler_role_arn",
     "SRESHOW_AWS_REGION": "region",
 }
-# Outputs kept in the run record: the placeholders' and the app's address.
-KEPT_OUTPUTS = (*PLACEHOLDER_OUTPUTS.values(), "app_url")
+# Outputs kept in the run record: the placeholders', the kubeconfig's (the API server and
+# its CA, public data) and the app's address.
+KEPT_OUTPUTS = (
+    *PLACEHOLDER_OUTPUTS.values(),
+    "cluster_endpoint",
+    "cluster_certificate_authority",
+    "app_url",
+)
 RESUME_HINT = "run `sreshow up --platform eks` again to finish, or `sreshow down` to destroy"
 NOT_CONFIRMED = "not confirmed (pass --yes to skip the question)"
 
@@ -243,12 +249,11 @@ class EksLifecycle:
     def _write_kubeconfig(self, run: EksRun) -> None:
         from sreshow.adapters.aws.eks import write_kubeconfig
 
-        outputs = self._terraform().outputs()
         write_kubeconfig(
             self._dir / KUBECONFIG_FILE,
             run.outputs["cluster_name"],
-            str(outputs["cluster_endpoint"].value),
-            str(outputs["cluster_certificate_authority"].value),
+            run.outputs["cluster_endpoint"],
+            run.outputs["cluster_certificate_authority"],
             run.region,
             env=self._settings.env,
         )
